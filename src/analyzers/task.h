@@ -1,0 +1,56 @@
+// A task is one kind of analysis (pdq, faces, objects, text, clip). Each analyzer under src/analyzers/<task>/ turns
+// pixels into plain structs; its task adapter (one per analyzer) turns those into the JSON that `analyze` prints
+// and the catalog stores, under the keys of DESIGN.md's contract. Tasks know nothing of the catalog or the queue.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "image/decode.h"
+#include "runtime/model_store.h"
+#include "runtime/runtime.h"
+
+namespace dr::analyzers {
+
+// What a task needs to build itself: the runtime, the store (verified model files) and the settings
+// (a JSON object; keys are task-specific, e.g. {"faces": {"min_score": 0.6}}).
+struct TaskContext {
+  runtime::Runtime& rt;
+  const runtime::ModelStore& store;
+  nlohmann::json settings = nlohmann::json::object();
+};
+
+struct RunOptions {
+  bool embeddings = false;  // include embedding vectors in the JSON (analyze --embeddings; always on in a library)
+};
+
+// A model a task's results depend on; recorded with each result so that a new model re-queues the photo.
+struct ModelRef {
+  std::string id, sha256;
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual std::string name() const = 0;
+  // The longest side, in pixels, that this task wants the photo decoded at (0 = full resolution).
+  virtual int wanted_side() const = 0;
+  virtual std::vector<ModelRef> models() const { return {}; }
+  // Thread-safe. Coordinates in the result are in the displayed image's pixels (use img.to_display()).
+  virtual nlohmann::json run(const image::Decoded& img, const RunOptions& opts) = 0;
+};
+
+// Every task darkroom knows, in the order `analyze` runs them: pdq, faces, objects, text, clip.
+const std::vector<std::string>& known_tasks();
+// Throws std::invalid_argument ("unknown task 'x' (known: ...)") for an unknown name, and runtime::ModelError when
+// the task's model is not installed.
+std::unique_ptr<Task> make_task(const std::string& name, TaskContext& ctx);
+// Tasks whose models are installed (pdq always): the default for `add` and `analyze`.
+std::vector<std::string> available_tasks(const runtime::ModelStore& store);
+// "pdq,faces" -> {"pdq","faces"}, checked against known_tasks().
+std::vector<std::string> parse_task_list(const std::string& csv);
+
+}  // namespace dr::analyzers

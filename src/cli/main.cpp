@@ -1,0 +1,57 @@
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "image/decode.h"
+#include "runtime/model_store.h"
+
+using namespace dr::cli;
+
+int main(int argc, char** argv) {
+  Globals g;
+  CLI::App app{"darkroom: analyses photo libraries (PDQ duplicates, faces and people, objects, text, CLIP search)"};
+  app.set_version_flag("--version", std::string("darkroom ") + DARKROOM_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options are accepted before or after the subcommand
+  app.add_option("--library", g.library, "library folder (default ~/.local/share/darkroom)")
+      ->envname("DARKROOM_LIBRARY");
+  app.add_option("--models", g.models, "model cache folder (default ~/.cache/darkroom/models)")
+      ->envname("DARKROOM_MODELS");
+  app.add_option("--device", g.device, "auto, cpu, cuda or cuda:N (default auto)")->envname("DARKROOM_DEVICE");
+  app.add_option("--cuda-provider", g.cuda_provider,
+                 "path of libonnxruntime_providers_cuda.so (default: beside libonnxruntime)")
+      ->envname("DARKROOM_CUDA_PROVIDER");
+  app.add_option("--threads", g.threads, "worker and inference threads (default: all cores)")
+      ->check(CLI::Range(0, 1024));
+  app.add_flag("--json", g.json, "print results as JSON");
+  app.add_flag("-q,--quiet", g.quiet, "no progress output");
+
+#define DARKROOM_REGISTER(name) register_##name(app, g);
+  DARKROOM_COMMANDS(DARKROOM_REGISTER)
+#undef DARKROOM_REGISTER
+
+  spdlog::set_pattern("darkroom: %v");
+  spdlog::set_level(spdlog::level::warn);
+  if (const char* lvl = std::getenv("DARKROOM_LOG")) spdlog::set_level(spdlog::level::from_str(lvl));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const UserError& e) {
+    std::fflush(stdout);
+    std::cerr << "darkroom: " << e.what() << "\n";
+    return e.code();
+  } catch (const dr::runtime::ModelError& e) {
+    std::fflush(stdout);
+    std::cerr << "darkroom: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::cerr << "darkroom: " << e.what() << "\n";
+    return 2;
+  }
+  return g.exit_code;
+}

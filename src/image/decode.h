@@ -1,0 +1,57 @@
+// Decoding photos for analysis: libvips with shrink-on-load, EXIF orientation applied, a pixel limit checked
+// before any pixel is decoded. Every failure is an image::Error whose message is one sentence about the file.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dr::image {
+
+class Error : public std::runtime_error {
+ public:
+  // permanent: the file itself is the problem (not an image, truncated, a pixel bomb); retrying cannot help.
+  Error(const std::string& what, bool permanent = true) : std::runtime_error(what), permanent_(permanent) {}
+  bool permanent() const { return permanent_; }
+
+ private:
+  bool permanent_;
+};
+
+struct Limits {
+  // Images with more pixels than this (as stored) are refused before decoding. 0 = no limit.
+  uint64_t max_pixels = 178'956'970;  // 2^31 / 12: a 32-bit float RGB buffer stays addressable
+};
+
+// What the file's header says; nothing is decoded.
+struct Info {
+  std::string format;  // "jpeg", "png", "webp", "heif", "tiff", ...
+  int stored_width = 0, stored_height = 0;
+  int orientation = 1;  // EXIF orientation 1..8
+  int display_width = 0, display_height = 0;  // after orientation
+};
+
+// 8-bit RGB pixels, interleaved, rows top to bottom, as the photo is displayed (orientation applied).
+struct Rgb {
+  int width = 0, height = 0;
+  std::vector<uint8_t> pixels;  // width * height * 3
+  const uint8_t* row(int y) const { return pixels.data() + size_t(y) * width * 3; }
+};
+
+struct Decoded {
+  Info info;
+  Rgb rgb;  // possibly reduced: rgb.width <= info.display_width
+  // Multiply a coordinate in rgb's pixels by this to get the displayed image's pixels.
+  double to_display() const { return rgb.width ? double(info.display_width) / rgb.width : 1.0; }
+};
+
+Info read_info(const std::string& path, const Limits& limits = {});
+
+// Decodes so that the longest side is at most max_side (0 = full size), shrinking on load where the format can
+// (JPEG DCT scaling), then resampling with area averaging. Orientation is applied; alpha is flattened on white.
+Decoded decode(const std::string& path, int max_side, const Limits& limits = {});
+
+// Decodes an in-memory encoded image (same rules); `name` is only used in error messages.
+Decoded decode_buffer(const void* data, size_t size, const std::string& name, int max_side, const Limits& limits = {});
+
+}  // namespace dr::image

@@ -1,0 +1,126 @@
+// ONNX Runtime for darkroom: one environment per process, one session per model shared by all threads, and the
+// device choice. A model earns the GPU with a probe run in a child process (a provider can kill the process that
+// runs it); anything that goes wrong puts that model, and only that model, on the CPU, with the reason kept.
+#pragma once
+#include <onnxruntime_cxx_api.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/model_store.h"
+
+namespace dr::runtime {
+
+struct DeviceRequest {
+  enum Kind { Auto, Cpu, Cuda } kind = Auto;
+  int index = 0;
+  // "auto", "cpu", "cuda", "cuda:N"; throws std::invalid_argument with a sentence otherwise.
+  static DeviceRequest parse(const std::string& s);
+  std::string str() const;
+};
+
+struct Options {
+  DeviceRequest device;
+  int threads = 0;            // intra-op threads per session; 0 = all cores
+  std::string cuda_provider;  // path of libonnxruntime_providers_cuda.so; empty = beside libonnxruntime
+  std::string probe_cache;    // file that keeps probe verdicts; empty = none
+  int probe_timeout_ms = 120000;
+  std::string self_exe;  // the darkroom binary, spawned for probes; empty = /proc/self/exe
+};
+
+// What was found of the GPU side, for `doctor`.
+struct GpuInfo {
+  bool usable = false;           // a CUDA device is registered and may be probed
+  std::string name, driver;      // when known
+  std::string provider_library;  // the path tried
+  std::string reason;            // why not usable (empty when usable)
+};
+
+// How one model ended up placed.
+struct Placement {
+  std::string provider_requested;  // "CPUExecutionProvider" or "CUDAExecutionProvider"
+  std::string provider;            // what runs it now
+  std::optional<std::string> fallback_reason;
+  double load_ms = 0, probe_ms = 0;
+  bool probe_cached = false;
+};
+
+class Runtime;
+
+// One loaded model. run() is thread-safe (ONNX Runtime sessions are).
+class Session {
+ public:
+  const std::string& model_id() const { return id_; }
+  const std::string& sha256() const { return sha256_; }
+  const std::vector<std::string>& input_names() const { return in_names_; }
+  const std::vector<std::string>& output_names() const { return out_names_; }
+  std::vector<int64_t> input_shape(size_t i) const;   // -1 for dynamic dimensions
+  std::vector<int64_t> output_shape(size_t i) const;
+  ONNXTensorElementDataType input_type(size_t i) const;
+  Placement placement() const;
+
+  // Runs with inputs in input_names() order; returns every output in output_names() order. An error on the GPU
+  // re-runs this inference on the CPU and moves the model to the CPU for good (logged once).
+  std::vector<Ort::Value> run(std::vector<Ort::Value>& inputs);
+
+ private:
+  friend class Runtime;
+  Session() = default;
+  std::vector<Ort::Value> run_on(Ort::Session& s, std::vector<Ort::Value>& inputs);
+  void demote(const std::string& reason);
+
+  Runtime* rt_ = nullptr;
+  std::string id_, sha256_, path_;
+  std::unique_ptr<Ort::Session> cpu_;    // always created when the model runs on the CPU; lazily otherwise
+  std::unique_ptr<Ort::Session> gpu_;    // only when the probe passed
+  std::atomic<bool> on_gpu_{false};
+  mutable std::mutex mu_;
+  Placement placement_;
+  std::vector<std::string> in_names_, out_names_;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(Options opts);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  const Options& options() const { return opts_; }
+  Ort::Env& env() { return *env_; }
+  // Looks for the GPU side once (quietly and quickly for --device auto on a machine without one).
+  const GpuInfo& gpu();
+
+  // Loads a model from its verified file. The same (id) returns the same session.
+  std::shared_ptr<Session> open(const ModelEntry& entry, const std::string& path, const std::string& sha256);
+
+  // The hidden `darkroom __probe` child: loads the model on the requested device, runs the representative input,
+  // writes the outputs to out_path. Returns the process exit status.
+  static int probe_child(const std::string& model_path, const std::string& input_json, const std::string& device,
+                         const std::string& provider_lib, const std::string& out_path);
+
+ private:
+  friend class Session;
+  Ort::SessionOptions session_options(bool gpu);
+  std::unique_ptr<Ort::Session> make_session(const std::string& path, bool gpu);
+  Placement place(const ModelEntry& entry, const std::string& path, const std::string& sha256);
+
+  Options opts_;
+  std::unique_ptr<Ort::Env> env_;
+  std::mutex mu_;
+  std::optional<GpuInfo> gpu_;
+  std::vector<Ort::ConstEpDevice> cuda_devices_;
+  std::vector<std::pair<std::string, std::shared_ptr<Session>>> sessions_;
+};
+
+// The fault-injection switches of test builds (DARKROOM_TEST_HOOKS): $DARKROOM_FAULT is a comma-separated list of
+// "fake-gpu" (pretend a CUDA device exists; its sessions really run on the CPU), "probe-crash" (the probe child
+// dies of SIGSEGV), "probe-wrong" (the probe child returns wrong numbers), "probe-hang" (it never answers) and
+// "gpu-run-error" (every run on the fake GPU fails). Always false in other builds.
+bool fault(const char* name);
+
+}  // namespace dr::runtime

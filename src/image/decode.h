@@ -47,11 +47,17 @@ struct Decoded {
 
 Info read_info(const std::string& path, const Limits& limits = {});
 
-// Decodes so that the longest side is at most max_side (0 = full size), shrinking on load where the format can
-// (JPEG DCT scaling), then resampling with area averaging. Orientation is applied; alpha is flattened on white.
-Decoded decode(const std::string& path, int max_side, const Limits& limits = {});
+struct DecodeOptions {
+  int max_side = 0;         // longest side at most this (0 = full size); JPEGs shrink on load (DCT scaling)
+  bool autorotate = true;   // apply EXIF orientation (false: pixels as stored, as the PDQ reference does)
+  Limits limits;
+};
+
+// Decodes a photo; shrinks on load where the format can, then resamples with area averaging. Alpha is flattened
+// on white; greyscale, palette, 16-bit, CMYK come out as 8-bit RGB.
+Decoded decode(const std::string& path, const DecodeOptions& opts = {});
 
 // Decodes an in-memory encoded image (same rules); `name` is only used in error messages.
-Decoded decode_buffer(const void* data, size_t size, const std::string& name, int max_side, const Limits& limits = {});
+Decoded decode_buffer(const void* data, size_t size, const std::string& name, const DecodeOptions& opts = {});
 
 }  // namespace dr::image

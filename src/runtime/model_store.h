@@ -39,8 +39,10 @@ class Manifest {
   static Manifest parse(const nlohmann::json& j);
   const std::vector<ModelEntry>& entries() const { return entries_; }
   const ModelEntry* find(const std::string& id) const;
-  // The default model for (task, role): the first default_install entry, else the first installed one.
   std::vector<const ModelEntry*> for_task(const std::string& task) const;
+  // The model a task uses for a role: `chosen` (an id from the settings) when not empty, else the first entry
+  // marked default for (task, role). Null when there is none.
+  const ModelEntry* pick(const std::string& task, const std::string& role, const std::string& chosen = {}) const;
 
  private:
   std::vector<ModelEntry> entries_;

@@ -169,7 +169,7 @@ std::vector<DupePair> find_duplicate_pairs(const std::vector<HashEntry>& entries
   const size_t n = kept.pos.size();
   int nthreads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   nthreads = int(std::min<size_t>(size_t(nthreads), std::max<size_t>(1, n / 256)));
-  std::vector<std::vector<DupePair>> found(size_t(nthreads));
+  std::vector<std::vector<DupePair>> found(static_cast<size_t>(nthreads));
   std::atomic<size_t> next{0};
   auto work = [&](int w) {
     std::vector<std::pair<uint32_t, int>> hits;

@@ -12,18 +12,26 @@ namespace dr::image {
 namespace {
 
 struct TjHandle {
-  tjhandle h = tjInitDecompress();
-  ~TjHandle() {
+  tjhandle h = nullptr;
+  ~TjHandle() { reset(); }
+  void reset() {
     if (h) tjDestroy(h);
+    h = nullptr;
   }
 };
 
 // One decompressor per thread: creating one costs more than decoding a small JPEG's header.
+thread_local TjHandle t_handle;
+
 tjhandle decompressor() {
-  thread_local TjHandle handle;
-  if (!handle.h) throw Error("cannot start the JPEG decoder (out of memory?)", false);
-  return handle.h;
+  if (!t_handle.h) t_handle.h = tjInitDecompress();
+  if (!t_handle.h) throw Error("cannot start the JPEG decoder (out of memory?)", false);
+  return t_handle.h;
 }
+
+// After a failed call the handle can keep the broken stream's state (TurboJPEG 2.1 then reports bogus errors on
+// the next, valid file), so it is thrown away.
+void discard_decompressor() { t_handle.reset(); }
 
 [[noreturn]] void fail(const std::string& name, const std::string& why) { throw Error(name + ": " + why); }
 
@@ -38,8 +46,10 @@ std::string tj_message(tjhandle h) {
 void decompress(tjhandle h, const uint8_t* data, size_t size, uint8_t* out, int w, int pitch, int ht, int pf,
                 int flags, const std::string& name) {
   if (tjDecompress2(h, data, static_cast<unsigned long>(size), out, w, pitch, ht, pf, flags) == 0) return;
-  std::string msg = tj_message(h);
-  if (tjGetErrorCode(h) == TJERR_WARNING && msg.find("Premature end") == std::string::npos) return;
+  const std::string msg = tj_message(h);
+  const bool warning = tjGetErrorCode(h) == TJERR_WARNING;
+  discard_decompressor();
+  if (warning && msg.find("Premature end") == std::string::npos) return;
   if (msg.find("Premature end") != std::string::npos) fail(name, "truncated JPEG (" + msg + ")");
   fail(name, "cannot decode JPEG (" + msg + ")");
 }
@@ -125,8 +135,11 @@ JpegHeader jpeg_header(const uint8_t* data, size_t size, const std::string& name
   if (!looks_like_jpeg(data, size)) fail(name, "not a JPEG file");
   tjhandle h = decompressor();
   int w = 0, ht = 0, subsamp = 0, cs = 0;
-  if (tjDecompressHeader3(h, data, static_cast<unsigned long>(size), &w, &ht, &subsamp, &cs) != 0)
-    fail(name, "cannot read the JPEG header (" + tj_message(h) + ")");
+  if (tjDecompressHeader3(h, data, static_cast<unsigned long>(size), &w, &ht, &subsamp, &cs) != 0) {
+    const std::string msg = tj_message(h);
+    discard_decompressor();
+    fail(name, "cannot read the JPEG header (" + msg + ")");
+  }
   if (w <= 0 || ht <= 0) fail(name, "JPEG header gives no size");
   if (limits.max_pixels && uint64_t(w) * uint64_t(ht) > limits.max_pixels)
     fail(name, "image is " + std::to_string(w) + "x" + std::to_string(ht) + " pixels, above the limit of " +

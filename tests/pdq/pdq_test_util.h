@@ -1,5 +1,6 @@
 // Reading the PDQ reference data in ../shared/testdata/pdq (hashes the reference hasher printed).
 #pragma once
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -9,7 +10,11 @@
 
 namespace dr::testing {
 
-inline std::string pdq_data_dir() { return std::string(DARKROOM_SHARED_DIR) + "/testdata/pdq/"; }
+// DARKROOM_SHARED_DIR in the environment overrides the compiled-in ../shared (e.g. for a worktree elsewhere).
+inline std::string pdq_data_dir() {
+  const char* env = std::getenv("DARKROOM_SHARED_DIR");
+  return std::string(env && *env ? env : DARKROOM_SHARED_DIR) + "/testdata/pdq/";
+}
 
 struct RefRow {
   std::vector<pdq::Hash256> hashes;  // 1 (reference-hashes.csv) or 8 (reference-pdqdih-across.csv)

@@ -86,6 +86,14 @@ int tiff_orientation(const uint8_t* t, size_t n) {
   return 1;
 }
 
+// CMYK JPEGs as written by Photoshop and Pillow store inverted values (Adobe): the decoder's C', M', Y', K' are
+// 255 - C, ... and RGB = C' K' / 255. Uncalibrated, like the reference's own decoder, which keeps the first three
+// channels; the two agree where K is absent.
+void cmyk_to_rgb(const uint8_t* p, uint8_t* rgb) {
+  const unsigned k = p[3];
+  for (int c = 0; c < 3; c++) rgb[c] = uint8_t((p[c] * k + 127) / 255);
+}
+
 bool is_sof(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
 
 }  // namespace
@@ -155,7 +163,6 @@ JpegHeader jpeg_header(const uint8_t* data, size_t size, const std::string& name
 Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name, int min_side,
                       const Limits& limits) {
   const JpegHeader hd = jpeg_header(data, size, name, limits);
-  if (hd.cmyk) fail(name, "CMYK JPEG: the luma fast path does not decode it");
   // Scaling factors from the smallest up; the first that keeps both sides >= min_side wins.
   static const tjscalingfactor kScales[] = {{1, 8}, {1, 4}, {1, 2}, {1, 1}};
   tjscalingfactor sf = {1, 1};
@@ -169,6 +176,17 @@ Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name,
   g.width = TJSCALED(hd.width, sf);
   g.height = TJSCALED(hd.height, sf);
   g.pixels.resize(size_t(g.width) * g.height);
+  if (hd.cmyk) {
+    std::vector<uint8_t> cmyk(g.pixels.size() * 4);
+    decompress(decompressor(), data, size, cmyk.data(), g.width, g.width * 4, g.height, TJPF_CMYK,
+               TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS, name);
+    uint8_t rgb[3];
+    for (size_t i = 0; i < g.pixels.size(); i++) {
+      cmyk_to_rgb(&cmyk[i * 4], rgb);
+      g.pixels[i] = uint8_t(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
+    }
+    return g;
+  }
   decompress(decompressor(), data, size, g.pixels.data(), g.width, g.width, g.height, TJPF_GRAY,
              TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS, name);
   return g;
@@ -176,12 +194,18 @@ Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name,
 
 Pixels decode_jpeg_full(const uint8_t* data, size_t size, const std::string& name, const Limits& limits) {
   const JpegHeader hd = jpeg_header(data, size, name, limits);
-  if (hd.cmyk) fail(name, "CMYK JPEG: not decoded by the JPEG fast path");
   Pixels px;
   px.width = hd.width;
   px.height = hd.height;
   px.channels = hd.grey ? 1 : 3;
   px.data.resize(size_t(px.width) * px.height * px.channels);
+  if (hd.cmyk) {
+    std::vector<uint8_t> cmyk(size_t(px.width) * px.height * 4);
+    decompress(decompressor(), data, size, cmyk.data(), px.width, px.width * 4, px.height, TJPF_CMYK,
+               TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS, name);
+    for (size_t i = 0; i < size_t(px.width) * px.height; i++) cmyk_to_rgb(&cmyk[i * 4], &px.data[i * 3]);
+    return px;
+  }
   decompress(decompressor(), data, size, px.data.data(), px.width, px.width * px.channels, px.height,
              hd.grey ? TJPF_GRAY : TJPF_RGB, TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS, name);
   return px;

@@ -29,20 +29,20 @@ int jpeg_exif_orientation(const uint8_t* data, size_t size);
 
 struct JpegHeader {
   int width = 0, height = 0;  // as stored
-  bool cmyk = false;          // CMYK or YCCK: the fast path leaves these to libvips (colour management)
+  bool cmyk = false;          // CMYK or YCCK (Adobe-inverted, converted without colour management)
   bool grey = false;
 };
 // Throws image::Error when the header cannot be read or the image exceeds limits.max_pixels.
 JpegHeader jpeg_header(const uint8_t* data, size_t size, const std::string& name, const Limits& limits = {});
 
-// Luma (the decoder's Y channel) of a YCbCr or greyscale JPEG at the smallest DCT scale (1/8, 1/4, 1/2, 1) that
-// keeps both sides at least `min_side` pixels (or at full size when the image is smaller), as stored (no
-// orientation). Chroma is never upsampled or converted.
+// Luma at the smallest DCT scale (1/8, 1/4, 1/2, 1) that keeps both sides at least `min_side` pixels (or at full
+// size when the image is smaller), as stored (no orientation). For YCbCr and greyscale JPEGs it is the decoder's Y
+// channel: chroma is never upsampled or converted. CMYK JPEGs go through RGB.
 Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name, int min_side,
                       const Limits& limits = {});
 
 // Full-size pixels as stored, with libjpeg's default accurate integer IDCT and fancy upsampling: the pixels the
-// PDQ reference hashes. RGB (channels 3), or channels 1 for a greyscale JPEG.
+// PDQ reference hashes. RGB (channels 3), or channels 1 for a greyscale JPEG; CMYK is converted to RGB.
 struct Pixels {
   int width = 0, height = 0, channels = 0;
   std::vector<uint8_t> data;

@@ -55,7 +55,6 @@ pdq::Result hash_exact_pixels(const uint8_t* px, int w, int h, int channels, boo
 
 PdqFileHash hash_decoded(const image::Decoded& d, const std::string& name, const PdqOptions& opts,
                          pdq::Hasher& hasher) {
-  // Decoded as stored (no autorotate): the orientation is applied in the DCT domain, as for JPEGs.
   PdqFileHash out;
   out.width = opts.exact ? d.info.stored_width : d.info.display_width;
   out.height = opts.exact ? d.info.stored_height : d.info.display_height;
@@ -78,32 +77,30 @@ PdqFileHash pdq_hash_buffer(const uint8_t* data, size_t size, const std::string&
   if (image::looks_like_jpeg(data, size)) {
     const image::JpegHeader hd = image::jpeg_header(data, size, name, opts.limits);
     check_size(hd.width, hd.height, name);
-    if (!hd.cmyk) {
-      PdqFileHash out;
-      if (opts.exact) {
-        image::Pixels px = image::decode_jpeg_full(data, size, name, opts.limits);
-        out.width = px.width;
-        out.height = px.height;
-        out.result = hash_exact_pixels(px.data.data(), px.width, px.height, px.channels, opts.dihedral, hasher);
-        return out;
-      }
-      // The stored pixels are hashed and the EXIF orientation applied to the DCT coefficients: the reference's own
-      // dihedral rule, so a rotated phone photo matches the reference's dihedral hash of it. (Rotating the pixels
-      // first differs from that by up to ~18 bits on the exif-rotn photos: the reference's box filter is not
-      // symmetric.)
-      image::Grey g = image::decode_jpeg_luma(data, size, name, opts.jpeg_min_side, opts.limits);
-      const int orientation = image::jpeg_exif_orientation(data, size);
-      const bool swap = orientation >= 5 && orientation <= 8;
-      out.width = swap ? hd.height : hd.width;
-      out.height = swap ? hd.width : hd.height;
-      std::vector<float> luma(g.pixels.size());
-      pdq::luma_from_grey(g.pixels.data(), g.width, g.height, size_t(g.width), luma.data());
-      out.result = hash_plane(luma, g.width, g.height, opts.dihedral, pdq::dihedral_for_orientation(orientation),
-                              hasher);
+    PdqFileHash out;
+    if (opts.exact) {
+      image::Pixels px = image::decode_jpeg_full(data, size, name, opts.limits);
+      out.width = px.width;
+      out.height = px.height;
+      out.result = hash_exact_pixels(px.data.data(), px.width, px.height, px.channels, opts.dihedral, hasher);
       return out;
     }
-    // CMYK and YCCK JPEGs need colour management: libvips below.
+    // The stored pixels are hashed and the EXIF orientation applied to the DCT coefficients: the reference's own
+    // dihedral rule, so a rotated phone photo matches the reference's dihedral hash of it. (Rotating the pixels
+    // first differs from that by up to ~18 bits on the exif-rotn photos: the reference's box filter is not
+    // symmetric.)
+    image::Grey g = image::decode_jpeg_luma(data, size, name, opts.jpeg_min_side, opts.limits);
+    const int orientation = image::jpeg_exif_orientation(data, size);
+    const bool swap = orientation >= 5 && orientation <= 8;
+    out.width = swap ? hd.height : hd.width;
+    out.height = swap ? hd.width : hd.height;
+    std::vector<float> luma(g.pixels.size());
+    pdq::luma_from_grey(g.pixels.data(), g.width, g.height, size_t(g.width), luma.data());
+    out.result =
+        hash_plane(luma, g.width, g.height, opts.dihedral, pdq::dihedral_for_orientation(orientation), hasher);
+    return out;
   }
+  // Everything else through libvips, as stored; the orientation is applied in the DCT domain as for JPEGs.
   image::DecodeOptions dopt;
   dopt.limits = opts.limits;
   dopt.autorotate = false;

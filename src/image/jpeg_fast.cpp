@@ -43,8 +43,8 @@ std::string tj_message(tjhandle h) {
 // TurboJPEG reports recoverable problems as warnings. A premature end of data means a truncated file whose missing
 // part libjpeg paints grey: hashing that would give a wrong hash, so it is an error. Other warnings (extraneous
 // bytes, odd markers, a bad Huffman code in one block) are common in real photos and leave a usable image.
-void decompress(tjhandle h, const uint8_t* data, size_t size, uint8_t* out, int w, int pitch, int ht, int pf,
-                int flags, const std::string& name) {
+void decompress(tjhandle h, const uint8_t* data, size_t size, uint8_t* out, int w, int pitch, int ht, int pf, int flags,
+                const std::string& name) {
   if (tjDecompress2(h, data, static_cast<unsigned long>(size), out, w, pitch, ht, pf, flags) == 0) return;
   const std::string msg = tj_message(h);
   const bool warning = tjGetErrorCode(h) == TJERR_WARNING;
@@ -133,7 +133,8 @@ int jpeg_exif_orientation(const uint8_t* d, size_t n) {
     if (len < 2 || p + 2 + len > n) return 1;
     const uint8_t* seg = d + p + 4;
     const size_t seg_len = len - 2;
-    if (m == 0xE1 && seg_len >= 6 && std::memcmp(seg, "Exif\0\0", 6) == 0) return tiff_orientation(seg + 6, seg_len - 6);
+    if (m == 0xE1 && seg_len >= 6 && std::memcmp(seg, "Exif\0\0", 6) == 0)
+      return tiff_orientation(seg + 6, seg_len - 6);
     p += 2 + len;
   }
   return 1;
@@ -160,8 +161,7 @@ JpegHeader jpeg_header(const uint8_t* data, size_t size, const std::string& name
   return hd;
 }
 
-Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name, int min_side,
-                      const Limits& limits) {
+Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name, int min_side, const Limits& limits) {
   const JpegHeader hd = jpeg_header(data, size, name, limits);
   // Scaling factors from the smallest up; the first that keeps both sides >= min_side wins.
   static const tjscalingfactor kScales[] = {{1, 8}, {1, 4}, {1, 2}, {1, 1}};

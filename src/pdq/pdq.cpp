@@ -202,8 +202,7 @@ Hash256 Hash256::from_u64(const std::array<uint64_t, 4>& q) {
 }
 
 const char* dihedral_name(Dihedral d) {
-  static const char* names[] = {"original", "rot90",  "rot180",     "rot270",
-                                "flipX",    "flipY",  "flipPlus1",  "flipMinus1"};
+  static const char* names[] = {"original", "rot90", "rot180", "rot270", "flipX", "flipY", "flipPlus1", "flipMinus1"};
   return names[static_cast<int>(d)];
 }
 

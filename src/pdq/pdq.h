@@ -47,7 +47,7 @@ inline constexpr int kExactSide = 512;
 
 struct Result {
   Hash256 hash;
-  int quality = 0;  // 0..100; below 50 the hash should not be trusted
+  int quality = 0;                               // 0..100; below 50 the hash should not be trusted
   std::array<Hash256, kNumDihedral> dihedral{};  // filled only when asked; dihedral[0] == hash
 };
 

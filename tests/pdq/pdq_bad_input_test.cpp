@@ -12,8 +12,8 @@
 #include "pdq/pdq_test_util.h"
 
 namespace fs = std::filesystem;
-using dr::analyzers::PdqOptions;
 using dr::analyzers::pdq_hash_file;
+using dr::analyzers::PdqOptions;
 using dr::testing::pdq_data_dir;
 
 namespace {
@@ -21,16 +21,16 @@ namespace {
 class PdqBadInput : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("darkroom_pdq_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("darkroom_pdq_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
 
   std::string write(const std::string& name, const std::vector<uint8_t>& bytes) {
     const std::string p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    std::ofstream(p, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     return p;
   }
 
@@ -76,8 +76,7 @@ void chunk(std::vector<uint8_t>& png, const char* type, const std::vector<uint8_
 // A PNG whose rows come from row(y, buffer) (filter byte excluded), deflated as they are produced so a huge image
 // never sits in memory.
 template <class RowFn>
-std::vector<uint8_t> make_png(uint32_t w, uint32_t h, int bit_depth, int colour_type, size_t row_bytes,
-                              RowFn row) {
+std::vector<uint8_t> make_png(uint32_t w, uint32_t h, int bit_depth, int colour_type, size_t row_bytes, RowFn row) {
   std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   std::vector<uint8_t> ihdr;
   put32(ihdr, w);
@@ -116,7 +115,9 @@ TEST_F(PdqBadInput, EmptyFile) {
   EXPECT_NE(expect_error(p, true).find("empty"), std::string::npos);
 }
 
-TEST_F(PdqBadInput, MissingFile) { EXPECT_NE(expect_error((dir_ / "nope.jpg").string()).find("cannot open"), std::string::npos); }
+TEST_F(PdqBadInput, MissingFile) {
+  EXPECT_NE(expect_error((dir_ / "nope.jpg").string()).find("cannot open"), std::string::npos);
+}
 
 TEST_F(PdqBadInput, TruncatedJpeg) {
   auto bytes = file_bytes(pdq_data_dir() + "reg-test-input/dih/bridge-1-original.jpg");

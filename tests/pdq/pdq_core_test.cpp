@@ -13,23 +13,21 @@ using dr::pdq::Hash256;
 
 namespace {
 
-Hash256 random_hash(std::mt19937_64& rng) {
-  return Hash256::from_u64({rng(), rng(), rng(), rng()});
-}
+Hash256 random_hash(std::mt19937_64& rng) { return Hash256::from_u64({rng(), rng(), rng(), rng()}); }
 
 // A smooth test picture with structure in both directions, so the DCT has signal everywhere.
 std::vector<float> picture(int w, int h) {
   std::vector<float> v(size_t(w) * h);
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
-      v[size_t(y) * w + x] = float(128 + 60 * std::sin(x * 0.05 + y * 0.013) + 50 * std::cos(y * 0.07 - x * 0.002) +
-                                   (x * 3 + y * 7) % 17);
+      v[size_t(y) * w + x] =
+          float(128 + 60 * std::sin(x * 0.05 + y * 0.013) + 50 * std::cos(y * 0.07 - x * 0.002) + (x * 3 + y * 7) % 17);
   return v;
 }
 
 std::vector<float> transformed(const std::vector<float>& a, int w, int h, Dihedral d, int* ow, int* oh) {
-  const bool swap = d == Dihedral::rot90 || d == Dihedral::rot270 || d == Dihedral::flip_plus1 ||
-                    d == Dihedral::flip_minus1;
+  const bool swap =
+      d == Dihedral::rot90 || d == Dihedral::rot270 || d == Dihedral::flip_plus1 || d == Dihedral::flip_minus1;
   *ow = swap ? h : w;
   *oh = swap ? w : h;
   std::vector<float> out(a.size());
@@ -37,14 +35,34 @@ std::vector<float> transformed(const std::vector<float>& a, int w, int h, Dihedr
     for (int x = 0; x < *ow; x++) {
       int sy = y, sx = x;
       switch (d) {
-        case Dihedral::original: break;
-        case Dihedral::rot90: sy = x; sx = w - 1 - y; break;  // turned counter-clockwise
-        case Dihedral::rot180: sy = h - 1 - y; sx = w - 1 - x; break;
-        case Dihedral::rot270: sy = h - 1 - x; sx = y; break;  // turned clockwise
-        case Dihedral::flip_x: sy = h - 1 - y; break;          // top-bottom
-        case Dihedral::flip_y: sx = w - 1 - x; break;          // left-right
-        case Dihedral::flip_plus1: sy = x; sx = y; break;      // transpose
-        case Dihedral::flip_minus1: sy = h - 1 - x; sx = w - 1 - y; break;
+        case Dihedral::original:
+          break;
+        case Dihedral::rot90:
+          sy = x;
+          sx = w - 1 - y;
+          break;  // turned counter-clockwise
+        case Dihedral::rot180:
+          sy = h - 1 - y;
+          sx = w - 1 - x;
+          break;
+        case Dihedral::rot270:
+          sy = h - 1 - x;
+          sx = y;
+          break;  // turned clockwise
+        case Dihedral::flip_x:
+          sy = h - 1 - y;
+          break;  // top-bottom
+        case Dihedral::flip_y:
+          sx = w - 1 - x;
+          break;  // left-right
+        case Dihedral::flip_plus1:
+          sy = x;
+          sx = y;
+          break;  // transpose
+        case Dihedral::flip_minus1:
+          sy = h - 1 - x;
+          sx = w - 1 - y;
+          break;
       }
       out[size_t(y) * *ow + x] = a[size_t(sy) * w + sx];
     }
@@ -170,8 +188,7 @@ TEST(PdqDihedral, HashLevelTransformsFormTheGroupAndPreserveDistance) {
     EXPECT_EQ(dr::pdq::transform_hash(a, d).distance(dr::pdq::transform_hash(b, d)), a.distance(b));
     // Every variant has its inverse among the 8.
     bool has_inverse = false;
-    for (int m = 0; m < 8; m++)
-      has_inverse |= dr::pdq::transform_hash(dr::pdq::transform_hash(a, d), Dihedral(m)) == a;
+    for (int m = 0; m < 8; m++) has_inverse |= dr::pdq::transform_hash(dr::pdq::transform_hash(a, d), Dihedral(m)) == a;
     EXPECT_TRUE(has_inverse) << dr::pdq::dihedral_name(d);
   }
   EXPECT_EQ(dr::pdq::transform_hash(a, Dihedral::original), a);
@@ -202,8 +219,7 @@ TEST(PdqInput, NearestResizeSamplesFloorOfScaledCoordinate) {
   auto out = dr::pdq::resize_nearest(px.data(), 1000, 3, 1, 512, 2);
   ASSERT_EQ(out.size(), 1024u);
   for (int y = 0; y < 2; y++)
-    for (int x = 0; x < 512; x++)
-      EXPECT_EQ(out[size_t(y * 512 + x)], px[size_t((y * 3 / 2) * 1000 + x * 1000 / 512)]);
+    for (int x = 0; x < 512; x++) EXPECT_EQ(out[size_t(y * 512 + x)], px[size_t((y * 3 / 2) * 1000 + x * 1000 / 512)]);
 }
 
 TEST(PdqInput, LumaAndAreaReduction) {

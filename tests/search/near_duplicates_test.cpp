@@ -97,7 +97,8 @@ TEST(NearDuplicates, RotatedAndMirroredCopiesNeedTheDihedralCheck) {
   std::mt19937_64 rng(3);
   Hash256 base = random_hash(rng);
   std::vector<HashEntry> e = {{1, base, 100}};
-  for (int k = 1; k < 8; k++) e.push_back({int64_t(k + 1), flip_bits(dr::pdq::transform_hash(base, Dihedral(k)), 5, rng), 100});
+  for (int k = 1; k < 8; k++)
+    e.push_back({int64_t(k + 1), flip_bits(dr::pdq::transform_hash(base, Dihedral(k)), 5, rng), 100});
   for (int i = 0; i < 50; i++) e.push_back({100 + i, random_hash(rng), 100});
   auto with = dr::search::find_duplicate_groups(e, {});
   ASSERT_EQ(with.groups.size(), 1u);
@@ -155,9 +156,7 @@ TEST(NearDuplicates, SharedPhotosIndexEqualsBruteForce) {
   EXPECT_EQ(pairs, dr::search::brute_force_pairs(entries, o));
   // The 8 rotations and flips of the bridge land in one group; the four phone photos are not in it.
   auto groups = dr::search::find_duplicate_groups(entries, o);
-  auto id_of = [&](const std::string& n) {
-    return int64_t(std::find(names.begin(), names.end(), n) - names.begin());
-  };
+  auto id_of = [&](const std::string& n) { return int64_t(std::find(names.begin(), names.end(), n) - names.begin()); };
   const dr::search::DupeGroup* bridge = nullptr;
   for (const auto& g : groups.groups)
     if (std::count(g.ids.begin(), g.ids.end(), id_of("bridge-1-original.jpg"))) bridge = &g;

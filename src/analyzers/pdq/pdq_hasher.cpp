@@ -12,14 +12,13 @@ namespace {
 void check_size(int w, int h, const std::string& name) {
   if (w < pdq::kMinHashableSide || h < pdq::kMinHashableSide)
     throw image::Error(name + ": image is " + std::to_string(w) + "x" + std::to_string(h) +
-                       " pixels, too small for a PDQ hash (at least " + std::to_string(pdq::kMinHashableSide) +
-                       "x" + std::to_string(pdq::kMinHashableSide) + " needed)");
+                       " pixels, too small for a PDQ hash (at least " + std::to_string(pdq::kMinHashableSide) + "x" +
+                       std::to_string(pdq::kMinHashableSide) + " needed)");
 }
 
 // Area-averages a float plane by an integer factor so that its longest side comes near kPdqWorkingSide, then
 // hashes it.
-pdq::Result hash_plane(std::vector<float>& luma, int w, int h, bool dihedral, pdq::Dihedral view,
-                       pdq::Hasher& hasher) {
+pdq::Result hash_plane(std::vector<float>& luma, int w, int h, bool dihedral, pdq::Dihedral view, pdq::Hasher& hasher) {
   const int f = std::max(w, h) / kPdqWorkingSide;
   if (f >= 2) {
     int rw = 0, rh = 0;
@@ -59,9 +58,9 @@ PdqFileHash hash_decoded(const image::Decoded& d, const std::string& name, const
   out.width = opts.exact ? d.info.stored_width : d.info.display_width;
   out.height = opts.exact ? d.info.stored_height : d.info.display_height;
   check_size(d.rgb.width, d.rgb.height, name);
-  out.result = opts.exact ? hash_exact_pixels(d.rgb.pixels.data(), d.rgb.width, d.rgb.height, 3, opts.dihedral, hasher)
-                          : hash_rgb_view(d.rgb, opts.dihedral, pdq::dihedral_for_orientation(d.info.orientation),
-                                          hasher, name);
+  out.result =
+      opts.exact ? hash_exact_pixels(d.rgb.pixels.data(), d.rgb.width, d.rgb.height, 3, opts.dihedral, hasher)
+                 : hash_rgb_view(d.rgb, opts.dihedral, pdq::dihedral_for_orientation(d.info.orientation), hasher, name);
   return out;
 }
 
@@ -96,8 +95,7 @@ PdqFileHash pdq_hash_buffer(const uint8_t* data, size_t size, const std::string&
     out.height = swap ? hd.width : hd.height;
     std::vector<float> luma(g.pixels.size());
     pdq::luma_from_grey(g.pixels.data(), g.width, g.height, size_t(g.width), luma.data());
-    out.result =
-        hash_plane(luma, g.width, g.height, opts.dihedral, pdq::dihedral_for_orientation(orientation), hasher);
+    out.result = hash_plane(luma, g.width, g.height, opts.dihedral, pdq::dihedral_for_orientation(orientation), hasher);
     return out;
   }
   // Everything else through libvips, as stored; the orientation is applied in the DCT domain as for JPEGs.

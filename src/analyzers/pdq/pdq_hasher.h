@@ -15,7 +15,7 @@ struct PdqOptions {
   // orientation ignored. Bit-identical to the reference on JPEGs. Otherwise the fast path: JPEGs decoded at a DCT
   // scale (1/8..1) keeping both sides >= jpeg_min_side, area-averaged, shown as displayed (EXIF orientation).
   bool exact = false;
-  bool dihedral = false;  // also the 8 dihedral variants (Result::dihedral)
+  bool dihedral = false;    // also the 8 dihedral variants (Result::dihedral)
   int jpeg_min_side = 256;  // measured: 64 or 128 move 256x256 photos by up to 80 / 34 bits
   image::Limits limits;
 };

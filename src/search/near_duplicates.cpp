@@ -1,5 +1,7 @@
 #include "search/near_duplicates.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -69,31 +71,48 @@ std::vector<pdq::Hash256> query_variants(const pdq::Hash256& h, bool dihedral) {
 
 // ---- HashIndex ----
 
-HashIndex::HashIndex(const std::vector<pdq::Hash256>& hashes) {
-  codes_.reserve(hashes.size());
-  for (const auto& h : hashes) codes_.push_back(h.to_u64());
-  start_.assign(kTables, std::vector<uint32_t>(65537, 0));
-  ids_.assign(kTables, std::vector<uint32_t>(codes_.size()));
+template <class T>
+HashIndex::Array<T> HashIndex::allocate(size_t n) {
+  constexpr size_t kHuge = size_t(2) << 20;
+  size_t bytes = std::max<size_t>(1, n * sizeof(T));
+  const bool huge = bytes >= kHuge;
+  if (huge) bytes = (bytes + kHuge - 1) / kHuge * kHuge;
+  void* p = std::aligned_alloc(huge                             ? kHuge
+                               : alignof(std::max_align_t) > 64 ? alignof(std::max_align_t)
+                                                                : 64,
+                               huge ? bytes : (bytes + 63) / 64 * 64);
+  if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  if (huge) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+  return Array<T>(static_cast<T*>(p));
+}
+
+HashIndex::HashIndex(const std::vector<pdq::Hash256>& hashes) : n_(hashes.size()) {
+  codes_ = allocate<Code>(n_);
+  for (size_t i = 0; i < n_; i++) codes_[i] = hashes[i].to_u64();
+  start_ = allocate<uint32_t>(size_t(kTables) * 65537);
+  ids_ = allocate<uint32_t>(size_t(kTables) * n_);
+  std::vector<uint32_t> fill(65536);
   for (int t = 0; t < kTables; t++) {
-    auto& start = start_[size_t(t)];
-    for (const auto& c : codes_) start[size_t(key(c, t)) + 1]++;
-    for (size_t k = 1; k < start.size(); k++) start[k] += start[k - 1];
-    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-    for (uint32_t p = 0; p < codes_.size(); p++) ids_[size_t(t)][fill[key(codes_[p], t)]++] = p;
+    uint32_t* start = &start_[size_t(t) * 65537];
+    std::fill(start, start + 65537, 0u);
+    for (size_t i = 0; i < n_; i++) start[size_t(key(codes_[i], t)) + 1]++;
+    for (size_t k = 1; k < 65537; k++) start[k] += start[k - 1];
+    std::copy(start, start + 65536, fill.begin());
+    uint32_t* ids = &ids_[size_t(t) * n_];
+    for (uint32_t p = 0; p < n_; p++) ids[fill[key(codes_[p], t)]++] = p;
   }
 }
 
 size_t HashIndex::memory_bytes() const {
-  size_t n = codes_.capacity() * sizeof(Code);
-  for (const auto& s : start_) n += s.capacity() * sizeof(uint32_t);
-  for (const auto& s : ids_) n += s.capacity() * sizeof(uint32_t);
-  return n;
+  return n_ * sizeof(Code) + size_t(kTables) * 65537 * sizeof(uint32_t) + size_t(kTables) * n_ * sizeof(uint32_t);
 }
 
 void HashIndex::range_search(const pdq::Hash256& q, int radius, std::vector<std::pair<uint32_t, int>>& out) const {
   if (radius < 0) return;
   const int flips = radius / kTables;  // substring distance that must be probed
-  if (flips > 2 || codes_.empty()) {
+  if (flips > 2 || n_ == 0) {
     range_search_brute(q, radius, out);
     return;
   }
@@ -101,35 +120,45 @@ void HashIndex::range_search(const pdq::Hash256& q, int radius, std::vector<std:
   uint16_t qkeys[kTables];
   for (int t = 0; t < kTables; t++) qkeys[t] = key(qc, t);
 
+  // First the candidates (position, table) from every probed bucket: the bucket lists are short sequential reads.
+  // Then each candidate's code, which lives anywhere in a large array: prefetched a few candidates ahead so the
+  // memory latencies overlap instead of adding up.
+  thread_local std::vector<std::pair<uint32_t, int>> cand;
+  cand.clear();
   for (int t = 0; t < kTables; t++) {
-    const auto& start = start_[size_t(t)];
-    const uint32_t* ids = ids_[size_t(t)].data();
-    auto visit_bucket = [&](uint16_t k) {
-      for (uint32_t i = start[k], e = start[size_t(k) + 1]; i < e; i++) {
-        const uint32_t p = ids[i];
-        const Code& c = codes_[p];
-        // Found in an earlier table already? Then it is not reported again.
-        bool earlier = false;
-        for (int u = 0; u < t && !earlier; u++) earlier = std::popcount(unsigned(key(c, u) ^ qkeys[u])) <= flips;
-        if (earlier) continue;
-        const int d = dist(c, qc);
-        if (d <= radius) out.emplace_back(p, d);
-      }
+    const uint32_t* start = &start_[size_t(t) * 65537];
+    const uint32_t* ids = &ids_[size_t(t) * n_];
+    auto take = [&](uint16_t k) {
+      for (uint32_t i = start[k], e = start[size_t(k) + 1]; i < e; i++) cand.emplace_back(ids[i], t);
     };
     const uint16_t k0 = qkeys[t];
-    visit_bucket(k0);
+    take(k0);
     if (flips >= 1)
-      for (int b = 0; b < 16; b++) visit_bucket(uint16_t(k0 ^ (1u << b)));
+      for (int b = 0; b < 16; b++) take(uint16_t(k0 ^ (1u << b)));
     if (flips >= 2)
       for (int b = 0; b < 16; b++)
-        for (int b2 = b + 1; b2 < 16; b2++) visit_bucket(uint16_t(k0 ^ (1u << b) ^ (1u << b2)));
+        for (int b2 = b + 1; b2 < 16; b2++) take(uint16_t(k0 ^ (1u << b) ^ (1u << b2)));
+  }
+  constexpr size_t kAhead = 16;
+  const size_t nc = cand.size();
+  for (size_t i = 0; i < std::min(kAhead, nc); i++) __builtin_prefetch(&codes_[cand[i].first]);
+  for (size_t i = 0; i < nc; i++) {
+    if (i + kAhead < nc) __builtin_prefetch(&codes_[cand[i + kAhead].first]);
+    const auto [p, t] = cand[i];
+    const Code& c = codes_[p];
+    // Found through an earlier table already? Then it is not reported again.
+    bool earlier = false;
+    for (int u = 0; u < t && !earlier; u++) earlier = std::popcount(unsigned(key(c, u) ^ qkeys[u])) <= flips;
+    if (earlier) continue;
+    const int d = dist(c, qc);
+    if (d <= radius) out.emplace_back(p, d);
   }
 }
 
 void HashIndex::range_search_brute(const pdq::Hash256& q, int radius,
                                    std::vector<std::pair<uint32_t, int>>& out) const {
   const Code qc = q.to_u64();
-  for (uint32_t p = 0; p < codes_.size(); p++) {
+  for (uint32_t p = 0; p < n_; p++) {
     const int d = dist(codes_[p], qc);
     if (d <= radius) out.emplace_back(p, d);
   }

@@ -3,8 +3,11 @@
 // components. The index is multi-index hashing (HashIndex below); brute force is kept as the reference it is tested
 // against.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -62,7 +65,7 @@ class HashIndex {
   HashIndex() = default;
   explicit HashIndex(const std::vector<pdq::Hash256>& hashes);
 
-  size_t size() const { return codes_.size(); }
+  size_t size() const { return n_; }
   size_t memory_bytes() const;
 
   // Appends (position, distance) for every stored hash within `radius` of q, each once, in no particular order.
@@ -75,9 +78,21 @@ class HashIndex {
   using Code = std::array<uint64_t, 4>;
   static uint16_t key(const Code& c, int t) { return uint16_t(c[size_t(t >> 2)] >> (16 * (t & 3))); }
 
-  std::vector<Code> codes_;
-  // Table t: positions of the hashes whose substring t is k lie in ids_[t][start_[t][k] .. start_[t][k + 1]).
-  std::vector<std::vector<uint32_t>> start_, ids_;
+  // Big arrays on transparent huge pages where the kernel allows it: queries touch them at random, and 4 KiB pages
+  // would make most of those touches TLB misses too.
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  template <class T>
+  using Array = std::unique_ptr<T[], Free>;
+  template <class T>
+  static Array<T> allocate(size_t n);
+
+  size_t n_ = 0;
+  Array<Code> codes_;
+  // Table t: positions of the hashes whose substring t is k lie in ids_[t * n_ + start_[t][k] .. + start_[t][k+1]).
+  Array<uint32_t> start_;  // kTables * 65537
+  Array<uint32_t> ids_;    // kTables * n_
 };
 
 }  // namespace dr::search

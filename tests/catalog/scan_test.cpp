@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "catalog/sqlite_store.h"
-#include "support/scratch_dir.h"
+#include "support/cli.h"
 
 namespace dr::catalog {
 namespace {
@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 const char* kData = "/usr/share/doc/opencv-doc/examples/data/";
 
 struct ScanTest : ::testing::Test {
-  test::ScratchDir dir{"scan"};
+  test::TempDir dir;
   std::unique_ptr<SqliteStore> store;
   std::string photos;
   void SetUp() override {
@@ -27,7 +27,7 @@ struct ScanTest : ::testing::Test {
     fs::copy_file(std::string(kData) + "fruits.jpg", photos + "/fruits.jpg");
     fs::copy_file(std::string(kData) + "baboon.jpg", photos + "/trip/baboon.jpg");
     fs::copy_file("/usr/lib/python3/dist-packages/skimage/data/coffee.png", photos + "/trip/coffee.png");
-    dir.write("photos/readme.txt", "not a photo");  // not looked at: not a photo name
+    test::write_file(dir / "photos/readme.txt", "not a photo");  // not looked at: not a photo name
   }
   ScanReport add(std::vector<std::string> roots = {}) {
     ScanOptions o;
@@ -119,7 +119,8 @@ TEST_F(ScanTest, SymlinkLoopsAndUnreadableFoldersAreReportedNotFatal) {
 }
 
 TEST_F(ScanTest, FilesNamedOnTheCommandLineAreTakenWhateverTheirName) {
-  auto text = dir.write("notes.jpg", "hello, I am text");
+  auto text = dir / "notes.jpg";
+  test::write_file(text, "hello, I am text");
   auto r = add({text, photos + "/fruits.jpg"});
   EXPECT_EQ(r.added, 2u);
   auto p = store->photo(store->find_path(text)->photo_id);

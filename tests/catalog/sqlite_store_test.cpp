@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "catalog/library.h"
-#include "support/scratch_dir.h"
+#include "support/cli.h"
 
 namespace dr::catalog {
 namespace {
@@ -25,7 +25,7 @@ PhotoFacts facts(const std::string& hash) {
 }
 
 struct StoreTest : ::testing::Test {
-  test::ScratchDir dir{"store"};
+  test::TempDir dir;
   std::unique_ptr<SqliteStore> store;
   void SetUp() override {
     SqliteOptions o;
@@ -302,10 +302,11 @@ TEST_F(StoreTest, AReadOnlyLibraryCanBeReadButNotWritten) {
     EXPECT_TRUE(e.read_only());
     EXPECT_NE(std::string(e.what()).find("read-only"), std::string::npos) << e.what();
   }
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all);
 }
 
 TEST(Library, InitCreatesAndOpenSaysHowToCreate) {
-  test::ScratchDir dir{"lib"};
+  test::TempDir dir;
   try {
     Library::open(dir / "none");
     FAIL();

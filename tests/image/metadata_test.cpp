@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "support/scratch_dir.h"
+#include "support/cli.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -30,7 +30,7 @@ TEST(Metadata, ReadsSizeAndFormatWithoutExif) {
 }
 
 TEST(Metadata, ReadsExifDateCameraGpsAndOrientation) {
-  test::ScratchDir dir{"meta"};
+  test::TempDir dir;
   auto path = dir / "tagged.jpg";
   std::filesystem::copy_file(kJpeg, path);
   {
@@ -66,11 +66,13 @@ TEST(Metadata, ReadsExifDateCameraGpsAndOrientation) {
 }
 
 TEST(Metadata, NonImagesGiveAReasonNotAnException) {
-  test::ScratchDir dir{"meta"};
-  auto m = read_metadata(dir.write("notes.jpg", "this is text, not a photo\n"));
+  test::TempDir dir;
+  test::write_file(dir / "notes.jpg", "this is text, not a photo\n");
+  auto m = read_metadata(dir / "notes.jpg");
   EXPECT_TRUE(m.format.empty());
   EXPECT_FALSE(m.error.empty());
-  auto e = read_metadata(dir.write("empty.png", ""));
+  test::write_file(dir / "empty.png", "");
+  auto e = read_metadata(dir / "empty.png");
   EXPECT_TRUE(e.format.empty());
   EXPECT_TRUE(read_metadata(dir / "absent.jpg").format.empty());
 }

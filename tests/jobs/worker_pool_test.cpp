@@ -12,7 +12,7 @@
 #include "catalog/sqlite_store.h"
 #include "jobs/fake_runner.h"
 #include "jobs/queue.h"
-#include "support/scratch_dir.h"
+#include "support/cli.h"
 
 namespace dr::jobs {
 namespace {
@@ -23,7 +23,7 @@ using catalog::SqliteStore;
 
 // A catalog with `photos` photos, each with the given tasks queued, and an audit table that records every
 // transition of a job to done (in the same transaction as the transition itself).
-std::string make_catalog(const test::ScratchDir& dir, int photos, const std::vector<std::string>& tasks) {
+std::string make_catalog(const test::TempDir& dir, int photos, const std::vector<std::string>& tasks) {
   std::string path = dir / "catalog.db";
   SqliteOptions o;
   o.create = true;
@@ -104,7 +104,7 @@ TEST(RetryPolicy, BacksOffExponentiallyWithJitterThenGivesUp) {
 }
 
 TEST(WorkerPool, RunsEveryJobOnceAndStopsWhenIdle) {
-  test::ScratchDir dir{"pool"};
+  test::TempDir dir;
   auto path = make_catalog(dir, 60, {"ok", "ok2"});
   SqliteStore store(path);
   Queue q(store, RetryPolicy{}, 60'000);
@@ -119,7 +119,7 @@ TEST(WorkerPool, RunsEveryJobOnceAndStopsWhenIdle) {
 }
 
 TEST(WorkerPool, TransientFailuresRetryPermanentOnesFailAtOnceAndTheRestGoDead) {
-  test::ScratchDir dir{"pool"};
+  test::TempDir dir;
   auto path = make_catalog(dir, 4, {"ok", "flaky", "bad", "always"});
   SqliteStore store(path);
   RetryPolicy p;
@@ -150,7 +150,7 @@ TEST(WorkerPool, TransientFailuresRetryPermanentOnesFailAtOnceAndTheRestGoDead) 
 }
 
 TEST(WorkerPool, AStopRequestFinishesThePhotosInHandAndLeavesNothingLeased) {
-  test::ScratchDir dir{"pool"};
+  test::TempDir dir;
   auto path = make_catalog(dir, 200, {"ok"});
   SqliteStore store(path);
   Queue q(store, RetryPolicy{}, 60'000);
@@ -183,7 +183,7 @@ class StuckRunner : public Runner {
 };
 
 TEST(WorkerPool, WorkStillRunningAtTheDeadlineIsReleased) {
-  test::ScratchDir dir{"pool"};
+  test::TempDir dir;
   auto path = make_catalog(dir, 3, {"ok"});
   SqliteStore store(path);
   Queue q(store, RetryPolicy{}, 60'000);
@@ -225,7 +225,7 @@ pid_t spawn_worker(const std::string& path, int threads, int max_sleep_ms, unsig
 }
 
 TEST(WorkerPool, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
-  test::ScratchDir dir{"kill"};
+  test::TempDir dir;
   const int photos = 300;
   auto path = make_catalog(dir, photos, {"ok", "ok2"});
   std::mt19937 rng(20261127);
@@ -259,7 +259,7 @@ TEST(WorkerPool, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
 }
 
 TEST(WorkerPool, TwoWorkerProcessesNeverRunTheSameJob) {
-  test::ScratchDir dir{"two"};
+  test::TempDir dir;
   auto path = make_catalog(dir, 150, {"ok", "ok2"});
   pid_t a = spawn_worker(path, 2, 1, 1), b = spawn_worker(path, 2, 1, 2);
   int sa = 0, sb = 0;

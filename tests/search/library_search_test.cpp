@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/sqlite_store.h"
-#include "support/scratch_dir.h"
+#include "support/cli.h"
 
 namespace dr::search {
 namespace {
@@ -22,7 +22,7 @@ TEST(LibrarySearch, QueriesAreQuotedSoPunctuationCannotBreakThem) {
 }
 
 struct SearchTest : ::testing::Test {
-  test::ScratchDir dir{"search"};
+  test::TempDir dir;
   std::unique_ptr<catalog::SqliteStore> store;
   int64_t add(const std::string& name, const std::string& date, const std::string& task, const json& result) {
     catalog::PhotoFacts f;

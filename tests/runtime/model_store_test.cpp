@@ -24,7 +24,8 @@ Manifest tiny_manifest(const std::string& url = "") {
          {"role", "detector"},
          {"default", true},
          {"files",
-          {{{"name", "model"}, {"path", "t/tiny.onnx"}, {"sha256", dr::util::sha256_hex("tiny model")}, {"url", url}},
+          {{{"name", "model"}, {"path", "t/tiny.onnx"}, {"sha256", dr::util::sha256_hex("tiny model")},
+            {"url", url}},
            {{"name", "keys"}, {"path", "t/keys.txt"}, {"sha256", dr::util::sha256_hex("a\nb\n")}}}}}}}};
   return Manifest::parse(j);
 }

@@ -60,8 +60,8 @@ TEST(Doctor, JsonHasTheContractKeys) {
   ASSERT_TRUE(d.contains("gpu"));
   ASSERT_TRUE(d.contains("models"));
   auto& y = OneModel::yunet(d);
-  for (const char* k :
-       {"id", "task", "file", "sha256_ok", "provider_requested", "provider", "fallback_reason", "load_ms", "probe_ms"})
+  for (const char* k : {"id", "task", "file", "sha256_ok", "provider_requested", "provider", "fallback_reason",
+                        "load_ms", "probe_ms"})
     EXPECT_TRUE(y.contains(k)) << k;
   EXPECT_EQ(y["task"], "faces");
   EXPECT_EQ(y["sha256_ok"], true);

@@ -20,7 +20,27 @@ Db::Db(const std::string& path, bool create, bool read_only, int busy_timeout_ms
 }
 
 Db::~Db() {
+  for (auto& [sql, st] : cache_) sqlite3_finalize(st);
   if (db_) sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* Db::borrow(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    sqlite3_stmt* s = it->second;
+    cache_.erase(it);
+    return s;
+  }
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) fail(rc, "cannot prepare catalog statement (" + sql.substr(0, 60) + ")");
+  return s;
+}
+
+void Db::give_back(const std::string& sql, sqlite3_stmt* s) {
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (!cache_.emplace(sql, s).second) sqlite3_finalize(s);  // the same SQL was in use twice: keep one
 }
 
 void Db::fail(int rc, std::string_view what) { throw Error(std::string(what) + ": " + sqlite3_errmsg(db_), rc); }
@@ -36,13 +56,10 @@ void Db::exec(std::string_view sql) {
   }
 }
 
-Stmt::Stmt(Db& db, std::string_view sql) : db_(db) {
-  int rc = sqlite3_prepare_v3(db.raw(), sql.data(), int(sql.size()), 0, &s_, nullptr);
-  if (rc != SQLITE_OK) db.fail(rc, "cannot prepare catalog statement (" + std::string(sql.substr(0, 60)) + ")");
-}
+Stmt::Stmt(Db& db, std::string_view sql) : db_(db), sql_(sql) { s_ = db.borrow(sql_); }
 
 Stmt::~Stmt() {
-  if (s_) sqlite3_finalize(s_);
+  if (s_) db_.give_back(sql_, s_);
 }
 
 Stmt& Stmt::bind(int i, int64_t v) {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace dr::catalog::sqlite {
@@ -33,7 +34,7 @@ class Stmt {
   ~Stmt();
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_), sql_(std::move(o.sql_)) { o.s_ = nullptr; }
 
   // Binds are 1-based like SQLite's; each returns *this so calls chain.
   Stmt& bind(int i, int64_t v);
@@ -66,6 +67,7 @@ class Stmt {
  private:
   Db& db_;
   sqlite3_stmt* s_ = nullptr;
+  std::string sql_;
 };
 
 class Db {
@@ -84,8 +86,15 @@ class Db {
   [[noreturn]] void fail(int rc, std::string_view what);
 
  private:
+  friend class Stmt;
+  // Prepared statements are kept for reuse (preparing costs more than running most of ours): a Stmt borrows one
+  // for its SQL text and gives it back, reset, when it dies.
+  sqlite3_stmt* borrow(const std::string& sql);
+  void give_back(const std::string& sql, sqlite3_stmt* s);
+
   std::string path_;
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 // A transaction: BEGIN (IMMEDIATE for writers, so the write lock is taken up front and a busy library waits on the

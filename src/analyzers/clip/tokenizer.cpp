@@ -15,8 +15,8 @@ using unicode::append_utf8;
 // GPT-2's byte-to-unicode table: printable Latin-1 bytes stand for themselves, the others get U+0100 onwards. The
 // order of the list (printable ones first) is the order of the first 256 ids.
 struct ByteTable {
-  std::array<char32_t, 256> cp{};   // byte -> code point
-  std::array<int32_t, 256> id{};    // byte -> vocabulary id (0..255)
+  std::array<char32_t, 256> cp{};  // byte -> code point
+  std::array<int32_t, 256> id{};   // byte -> vocabulary id (0..255)
   ByteTable() {
     int next_id = 0;
     auto printable = [](int b) { return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255); };
@@ -198,8 +198,8 @@ Tokenizer Tokenizer::from_merges(std::string_view text, size_t merge_count) {
     ++t.merge_count_;
   }
   if (t.merge_count_ < merge_count)
-    throw std::runtime_error("it holds " + std::to_string(t.merge_count_) + " merges; " +
-                             std::to_string(merge_count) + " expected");
+    throw std::runtime_error("it holds " + std::to_string(t.merge_count_) + " merges; " + std::to_string(merge_count) +
+                             " expected");
   t.vocab_.emplace_back("<|startoftext|>");
   t.vocab_.emplace_back("<|endoftext|>");
   return t;

@@ -39,9 +39,9 @@ class Tokenizer {
   std::vector<int32_t> encode(std::string_view text) const;
 
   struct Tokens {
-    std::vector<int64_t> ids;   // exactly `context` ids: start, text, end, then 0s
-    size_t length = 0;          // ids before the padding, start and end included
-    bool truncated = false;     // the text had more than context - 2 tokens; its end was cut (the end token kept)
+    std::vector<int64_t> ids;  // exactly `context` ids: start, text, end, then 0s
+    size_t length = 0;         // ids before the padding, start and end included
+    bool truncated = false;    // the text had more than context - 2 tokens; its end was cut (the end token kept)
   };
   Tokens tokenize(std::string_view text, size_t context = kContext) const;
 

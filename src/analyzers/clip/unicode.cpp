@@ -76,9 +76,7 @@ bool is_number(char32_t cp) {
   return in_ranges(tables::kNumbers, tables::kNumbersCount, cp);
 }
 
-bool is_space(char32_t cp) {
-  return std::binary_search(tables::kSpaces, tables::kSpaces + tables::kSpacesCount, cp);
-}
+bool is_space(char32_t cp) { return std::binary_search(tables::kSpaces, tables::kSpaces + tables::kSpacesCount, cp); }
 
 void append_lower(std::u32string& out, char32_t cp) {
   if (cp < 0x80) {
@@ -97,9 +95,10 @@ void append_lower(std::u32string& out, char32_t cp) {
 
 char32_t compose(char32_t a, char32_t b) {
   auto end = tables::kCompose + tables::kComposeCount;
-  auto it = std::lower_bound(tables::kCompose, end, std::pair{a, b}, [](const tables::Triple& t, std::pair<char32_t, char32_t> k) {
-    return t.a != k.first ? t.a < k.first : t.b < k.second;
-  });
+  auto it = std::lower_bound(tables::kCompose, end, std::pair{a, b},
+                             [](const tables::Triple& t, std::pair<char32_t, char32_t> k) {
+                               return t.a != k.first ? t.a < k.first : t.b < k.second;
+                             });
   return it != end && it->a == a && it->b == b ? it->composed : 0;
 }
 

@@ -14,7 +14,8 @@ Preprocessed preprocess(const image::Rgb& img, int shortest, int longest, const 
                         const std::array<float, 3>& std) {
   if (img.width <= 0 || img.height <= 0) throw std::invalid_argument("DETR preprocessing: empty image");
   double s = double(shortest) / std::min(img.width, img.height);
-  if (longest > 0 && std::max(img.width, img.height) * s > longest) s = double(longest) / std::max(img.width, img.height);
+  if (longest > 0 && std::max(img.width, img.height) * s > longest)
+    s = double(longest) / std::max(img.width, img.height);
   Preprocessed p;
   p.width = std::max(1, int(std::lround(img.width * s)));
   p.height = std::max(1, int(std::lround(img.height * s)));

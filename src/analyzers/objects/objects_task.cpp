@@ -13,7 +13,8 @@ namespace {
 std::array<float, 3> triple(const nlohmann::json& j, const char* key, std::array<float, 3> dflt) {
   if (!j.contains(key)) return dflt;
   auto& v = j.at(key);
-  if (!v.is_array() || v.size() != 3) throw runtime::ModelError(std::string("manifest input.") + key + " must hold 3 numbers");
+  if (!v.is_array() || v.size() != 3)
+    throw runtime::ModelError(std::string("manifest input.") + key + " must hold 3 numbers");
   return {v[0].get<float>(), v[1].get<float>(), v[2].get<float>()};
 }
 
@@ -97,8 +98,8 @@ std::vector<Detection> Detector::detect_yolox(const image::Rgb& img) const {
   p.strides = strides_;
   p.score_threshold = min_score_;
   p.nms_iou = nms_iou_;
-  return yolox::decode(outs[0].GetTensorData<float>(), size_t(shape[1]), size_t(shape[2] - 5), p, lb.scale,
-                       img.width, img.height);
+  return yolox::decode(outs[0].GetTensorData<float>(), size_t(shape[1]), size_t(shape[2] - 5), p, lb.scale, img.width,
+                       img.height);
 }
 
 std::vector<Detection> Detector::detect_detr(const image::Rgb& img) const {
@@ -120,7 +121,8 @@ std::vector<Detection> Detector::detect_detr(const image::Rgb& img) const {
   for (size_t i = 0; i < outs.size(); ++i) {
     auto sh = outs[i].GetTensorTypeAndShapeInfo().GetShape();
     if (sh.size() != 3) continue;
-    bool boxes = names[i].find("box") != std::string::npos || (names[i].find("logit") == std::string::npos && sh[2] == 4);
+    bool boxes =
+        names[i].find("box") != std::string::npos || (names[i].find("logit") == std::string::npos && sh[2] == 4);
     (boxes ? bi : li) = int(i);
   }
   if (li < 0 || bi < 0)
@@ -160,8 +162,9 @@ class ObjectsTask : public Task {
     for (auto& d : dets)
       out.push_back({{"label", d.label},
                      {"score", objects::r2(d.score, 1e4f)},
-                     {"box", {objects::r2(d.box.x * k, 10), objects::r2(d.box.y * k, 10), objects::r2(d.box.w * k, 10),
-                              objects::r2(d.box.h * k, 10)}}});
+                     {"box",
+                      {objects::r2(d.box.x * k, 10), objects::r2(d.box.y * k, 10), objects::r2(d.box.w * k, 10),
+                       objects::r2(d.box.h * k, 10)}}});
     return out;
   }
 

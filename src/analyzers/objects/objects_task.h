@@ -36,7 +36,7 @@ class Detector {
 
   std::shared_ptr<runtime::Session> session_;
   std::string family_, model_id_;
-  int width_ = 0, height_ = 0;  // YOLOX input size
+  int width_ = 0, height_ = 0;           // YOLOX input size
   int shortest_ = 800, longest_ = 1333;  // DETR resize
   float pad_ = 114;
   bool rgb_ = false;

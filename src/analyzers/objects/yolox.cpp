@@ -45,8 +45,8 @@ std::vector<Detection> decode(const float* out, size_t rows, size_t classes, con
   for (int s : p.strides) expected += size_t(p.input_width / s) * size_t(p.input_height / s);
   if (rows != expected)
     throw std::invalid_argument("YOLOX output has " + std::to_string(rows) + " rows; strides of a " +
-                                std::to_string(p.input_width) + "x" + std::to_string(p.input_height) +
-                                " input give " + std::to_string(expected));
+                                std::to_string(p.input_width) + "x" + std::to_string(p.input_height) + " input give " +
+                                std::to_string(expected));
   const auto& names = coco80_names();
   const size_t width = 5 + classes;
   std::vector<Detection> dets;

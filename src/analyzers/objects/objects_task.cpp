@@ -29,7 +29,7 @@ Ort::Value float_tensor(std::vector<float>& data, const std::vector<int64_t>& sh
   return Ort::Value::CreateTensor<float>(mem, data.data(), data.size(), shape.data(), shape.size());
 }
 
-float r2(float v, float q) { return std::round(v * q) / q; }
+double r2(double v, double q) { return std::round(v * q) / q; }
 
 }  // namespace
 
@@ -161,7 +161,7 @@ class ObjectsTask : public Task {
     nlohmann::json out = nlohmann::json::array();
     for (auto& d : dets)
       out.push_back({{"label", d.label},
-                     {"score", objects::r2(d.score, 1e4f)},
+                     {"score", objects::r2(d.score, 1e4)},
                      {"box",
                       {objects::r2(d.box.x * k, 10), objects::r2(d.box.y * k, 10), objects::r2(d.box.w * k, 10),
                        objects::r2(d.box.h * k, 10)}}});

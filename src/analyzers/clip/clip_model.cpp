@@ -37,7 +37,7 @@ const Ort::MemoryInfo& cpu_memory() {
 runtime::ModelEntry session_entry(const ModelFiles& f, const std::string& part, const std::string& path,
                                   const std::string& sha, nlohmann::json input) {
   runtime::ModelEntry e;
-  e.id = f.id + "#" + part;
+  e.id = f.id + "#" + part + "@" + sha.substr(0, 12);  // a changed file is a new session
   e.task = "clip";
   e.role = part;
   e.family = "openclip";

@@ -36,8 +36,9 @@ double r2(double v, double q) { return std::round(v * q) / q; }
 Detector::Detector(runtime::Runtime& rt, const runtime::ModelEntry& entry, const std::string& path,
                    const std::string& sha256, float min_score)
     : family_(entry.family), model_id_(entry.id) {
-  const auto& in = entry.input;
-  const nlohmann::json out = entry.raw.value("output", nlohmann::json::object());
+  const nlohmann::json in = entry.input.is_object() ? entry.input : nlohmann::json::object();
+  const nlohmann::json out =
+      entry.raw.is_object() ? entry.raw.value("output", nlohmann::json::object()) : nlohmann::json::object();
   if (family_ == "yolox") {
     auto size = in.value("size", std::vector<int>{416, 416});
     if (size.size() != 2 || size[0] <= 0 || size[1] <= 0)

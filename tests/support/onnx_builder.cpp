@@ -4,7 +4,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace dr::testing::onnx {
+namespace dr::test::onnx {
 namespace {
 
 // Protobuf wire format: a key is (field << 3 | wire type); 0 = varint, 2 = length-delimited, 5 = 32-bit.
@@ -146,4 +146,4 @@ void Graph::save(const std::string& path, int64_t opset) const {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-}  // namespace dr::testing::onnx
+}  // namespace dr::test::onnx

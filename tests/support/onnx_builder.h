@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace dr::testing::onnx {
+namespace dr::test::onnx {
 
 enum DataType : int32_t { kFloat = 1, kInt32 = 6, kInt64 = 7 };
 
@@ -51,4 +51,4 @@ struct Graph {
   void save(const std::string& path, int64_t opset = 13) const;
 };
 
-}  // namespace dr::testing::onnx
+}  // namespace dr::test::onnx

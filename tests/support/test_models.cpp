@@ -1,8 +1,5 @@
 #include "support/test_models.h"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -10,7 +7,7 @@
 
 namespace fs = std::filesystem;
 
-namespace dr::testing {
+namespace dr::test {
 
 using namespace onnx;
 
@@ -76,13 +73,4 @@ void write_clip_folder(const std::string& dir, const ClipFolderOptions& o) {
   }
 }
 
-std::string temp_dir(const std::string& tag) {
-  static std::atomic<int> n{0};
-  fs::path p =
-      fs::temp_directory_path() / ("darkroom-test-" + tag + "-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
-
-}  // namespace dr::testing
+}  // namespace dr::test

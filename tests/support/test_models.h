@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace dr::testing {
+namespace dr::test {
 
 // A DETR export's interface (pixel_values [1,3,H,W] -> logits [1,Q,C], pred_boxes [1,Q,4]) that ignores the image
 // and returns these values. logits.size() == Q * C, boxes.size() == Q * 4.
@@ -31,7 +31,4 @@ struct ClipFolderOptions {
 // so that a red photo's embedding is nearest to the text "red", and so on.
 void write_clip_folder(const std::string& dir, const ClipFolderOptions& o = {});
 
-// A fresh empty folder under the system's temporary folder.
-std::string temp_dir(const std::string& tag);
-
-}  // namespace dr::testing
+}  // namespace dr::test

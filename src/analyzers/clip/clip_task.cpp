@@ -30,11 +30,10 @@ std::shared_ptr<const Tokenizer> load_tokenizer(const runtime::ModelStore& store
 std::shared_ptr<Model> load_model(runtime::Runtime& rt, const runtime::ModelStore& store, const std::string& chosen) {
   const auto* entry = store.manifest().pick("clip", "encoder", chosen);
   if (!entry) {
+    // CLIP models are not installed by default: take the first one that is installed, else the first one listed
+    // (whose missing file the error below then names).
     for (const auto* e : store.manifest().for_task("clip"))
-      if (e->role == "encoder" && store.installed(*e)) {
-        entry = e;
-        break;
-      }
+      if (e->role == "encoder" && (!entry || (store.installed(*e) && !store.installed(*entry)))) entry = e;
   }
   if (!entry)
     throw runtime::ModelError(

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "support/cli.h"
 #include "support/test_models.h"
 
 namespace dr::analyzers::clip {
@@ -48,10 +49,10 @@ float dot(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 struct Folder {
-  explicit Folder(const testing::ClipFolderOptions& o = {}) : dir(testing::temp_dir("clip")) {
-    testing::write_clip_folder(dir, o);
+  explicit Folder(const test::ClipFolderOptions& o = {}) : dir(tmp.path() + "/ViT-Test__darkroom") {
+    test::write_clip_folder(dir, o);
   }
-  ~Folder() { fs::remove_all(dir); }
+  test::TempDir tmp;
   std::string dir;
 };
 

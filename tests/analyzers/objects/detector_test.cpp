@@ -7,6 +7,7 @@
 
 #include "analyzers/objects/objects_task.h"
 #include "image/decode.h"
+#include "support/cli.h"
 #include "support/test_models.h"
 
 namespace dr::analyzers::objects {
@@ -97,7 +98,8 @@ TEST(Objects, TaskReportsBoxesInDisplayedPixels) {
 }
 
 TEST(Objects, DetrFamilyDecodesATestModel) {
-  auto dir = testing::temp_dir("detr");
+  test::TempDir tmp;
+  const std::string& dir = tmp.path();
   const size_t q = 4, c = 92;
   std::vector<float> logits(q * c, 0.f), boxes(q * 4, 0.5f);
   logits[0 * c + 17] = 9.f;   // cat
@@ -108,7 +110,7 @@ TEST(Objects, DetrFamilyDecodesATestModel) {
   std::copy(cat_box, cat_box + 4, boxes.begin());
   std::copy(cup_box, cup_box + 4, boxes.begin() + 8);
   std::string path = dir + "/detr.onnx";
-  testing::write_detr_model(path, q, c, logits, boxes);
+  test::write_detr_model(path, q, c, logits, boxes);
 
   runtime::ModelEntry e;
   e.id = "object-detector/detr-test";
@@ -132,13 +134,13 @@ TEST(Objects, DetrFamilyDecodesATestModel) {
   EXPECT_EQ(d[1].label, "cup");
   EXPECT_NEAR(d[1].box.x, 140.f, 1e-3);  // (0.75 - 0.05) * 200
   EXPECT_NEAR(d[1].box.y, 15.f, 1e-3);   // (0.25 - 0.2 / 2) * 100
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Objects, WrongModelsGiveClearErrors) {
-  auto dir = testing::temp_dir("detr-bad");
+  test::TempDir tmp;
+  const std::string& dir = tmp.path();
   std::string path = dir + "/detr.onnx";
-  testing::write_detr_model(path, 1, 92, std::vector<float>(92, 0.f), {0.5f, 0.5f, 0.1f, 0.1f});
+  test::write_detr_model(path, 1, 92, std::vector<float>(92, 0.f), {0.5f, 0.5f, 0.1f, 0.1f});
   runtime::ModelEntry e;
   e.id = "object-detector/not-yolox";
   e.task = "objects";
@@ -153,7 +155,6 @@ TEST(Objects, WrongModelsGiveClearErrors) {
   e.id = "object-detector/unknown";
   e.family = "ssd";
   EXPECT_THROW(Detector(rt(), e, path, ""), runtime::ModelError);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

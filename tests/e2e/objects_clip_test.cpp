@@ -46,14 +46,6 @@ struct ClipModels {
   }
 };
 
-// A solid-colour 32 x 24 binary PPM.
-std::string write_ppm(const TempDir& d, const std::string& name, uint8_t r, uint8_t g, uint8_t b) {
-  std::string bytes = "P6\n32 24\n255\n";
-  for (int i = 0; i < 32 * 24; ++i) bytes += {char(r), char(g), char(b)};
-  dr::test::write_file(d / name, bytes);
-  return d / name;
-}
-
 }  // namespace
 
 TEST(AnalyzeObjects, FindsTheObjectsOfTheSamplePhotos) {
@@ -111,7 +103,8 @@ TEST(ClipTokens, EmptyAndLongTexts) {
 TEST(AnalyzeClip, EmbedsWithAModelInstalledThroughManifestD) {
   ClipModels m;
   TempDir photos;
-  std::string red = write_ppm(photos, "red.ppm", 255, 0, 0);
+  std::string red = photos / "red.png";
+  dr::test::write_solid_png(red, 32, 24, 255, 0, 0);
   auto r = dr::test::darkroom(
       {"--models", m.dir.path(), "--device", "cpu", "analyze", "--tasks", "clip", "--embeddings", red});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -1,5 +1,7 @@
 #include "support/test_models.h"
 
+#include <zlib.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -71,6 +73,36 @@ void write_clip_folder(const std::string& dir, const ClipFolderOptions& o) {
         << R"(], "mode": "RGB", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "interpolation": "bicubic",
               "resize_mode": "shortest"})";
   }
+}
+
+void write_solid_png(const std::string& path, int width, int height, uint8_t r, uint8_t g, uint8_t b) {
+  auto be32 = [](std::string& out, uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) out.push_back(char((v >> s) & 0xFF));
+  };
+  auto chunk = [&](std::string& out, const char* type, const std::string& data) {
+    be32(out, uint32_t(data.size()));
+    std::string body = std::string(type, 4) + data;
+    out += body;
+    be32(out, uint32_t(crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()))));
+  };
+  std::string ihdr;
+  be32(ihdr, uint32_t(width));
+  be32(ihdr, uint32_t(height));
+  ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, deflate, no filter, no interlace
+  std::string raw;
+  for (int y = 0; y < height; ++y) {
+    raw.push_back(0);  // filter: none
+    for (int x = 0; x < width; ++x) raw += {char(r), char(g), char(b)};
+  }
+  uLongf n = compressBound(uLong(raw.size()));
+  std::string z(n, '\0');
+  compress(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()));
+  z.resize(n);
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  chunk(png, "IHDR", ihdr);
+  chunk(png, "IDAT", z);
+  chunk(png, "IEND", "");
+  std::ofstream(path, std::ios::binary) << png;
 }
 
 }  // namespace dr::test

@@ -1,6 +1,7 @@
 // Small ONNX models that tests build to stand in for weights that cannot be shipped: a DETR-shaped detector with
 // known outputs and CLIP-shaped image and text encoders whose embedding geometry the tests control.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct ClipFolderOptions {
   bool with_textual = true;       // false: the folder lacks textual/model.onnx
   bool bad_visual_input = false;  // the image encoder takes [N,3] instead of an image
 };
+
+// Writes a solid-colour RGB PNG (8-bit, no interlace), encoded here with zlib.
+void write_solid_png(const std::string& path, int width, int height, uint8_t r, uint8_t g, uint8_t b);
 
 // Writes an OpenCLIP / Immich-style folder with D = 4:
 //   visual:  the mean of each normalised channel over the image, (r, g, b) -> (r, g, b, 0.1)

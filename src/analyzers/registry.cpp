@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "analyzers/pdq/pdq_task.h"
+#include "analyzers/clip/clip_task.h"
+#include "analyzers/objects/objects_task.h"
 #include "analyzers/task.h"
 
 namespace dr::analyzers {
@@ -20,6 +22,8 @@ struct Entry {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> list = {
       {"pdq", &make_pdq_task, ""},
+      {"objects", &make_objects_task, "objects"},
+      {"clip", &make_clip_task, "clip"},
   };
   return list;
 }
@@ -55,9 +59,11 @@ std::vector<std::string> available_tasks(const runtime::ModelStore& store) {
       continue;
     }
     auto models = store.manifest().for_task(e.model_task);
+    // Every default model installed, and at least one model of the task (a task whose models are all optional,
+    // like clip's, is available only once one of them is installed).
     bool ok = !models.empty() && std::all_of(models.begin(), models.end(), [&](const runtime::ModelEntry* m) {
       return !m->default_install || store.installed(*m);
-    });
+    }) && std::any_of(models.begin(), models.end(), [&](const runtime::ModelEntry* m) { return store.installed(*m); });
     if (ok) out.push_back(e.name);
   }
   return out;

@@ -54,7 +54,8 @@ void print_json_line(const nlohmann::json& j);
   X(retry)                   \
   X(models)                  \
   X(doctor)                  \
-  X(probe)
+  X(probe)                   \
+  X(clip)
 
 #define DARKROOM_DECLARE(name) void register_##name(CLI::App& app, Globals& g);
 DARKROOM_COMMANDS(DARKROOM_DECLARE)

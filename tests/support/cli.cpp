@@ -35,8 +35,8 @@ std::vector<nlohmann::json> json_lines(const std::string& out) {
 
 TempDir::TempDir() {
   std::random_device rd;
-  path_ = (fs::temp_directory_path() / ("darkroom-test-" + std::to_string(getpid()) + "-" + std::to_string(rd())))
-              .string();
+  path_ =
+      (fs::temp_directory_path() / ("darkroom-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()))).string();
   fs::create_directories(path_);
 }
 
@@ -53,8 +53,6 @@ void write_file(const std::string& path, const std::string& bytes) {
 std::string shared_dir() { return DARKROOM_SHARED_DIR; }
 std::string test_models_dir() { return DARKROOM_TEST_MODELS_DIR; }
 std::string opencv_sample(const std::string& name) { return "/usr/share/doc/opencv-doc/examples/data/" + name; }
-std::string skimage_sample(const std::string& name) {
-  return "/usr/lib/python3/dist-packages/skimage/data/" + name;
-}
+std::string skimage_sample(const std::string& name) { return "/usr/lib/python3/dist-packages/skimage/data/" + name; }
 
 }  // namespace dr::test

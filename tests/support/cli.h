@@ -1,7 +1,6 @@
 // Helpers for tests that drive the built darkroom binary.
 #pragma once
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 

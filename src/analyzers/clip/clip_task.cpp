@@ -1,0 +1,95 @@
+#include "analyzers/clip/clip_task.h"
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+namespace fs = std::filesystem;
+
+namespace dr::analyzers {
+namespace clip {
+
+std::shared_ptr<const Tokenizer> load_tokenizer(const runtime::ModelStore& store) {
+  const auto* entry = store.manifest().pick("clip-tokenizer", "tokenizer");
+  if (!entry) throw runtime::ModelError("the manifest lists no CLIP tokenizer (task clip-tokenizer)");
+  std::string path = store.require(*entry, "vocab");
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const Tokenizer>> cache;
+  std::lock_guard lock(mu);
+  auto& t = cache[path];
+  if (!t) {
+    try {
+      t = std::make_shared<const Tokenizer>(Tokenizer::from_gzip(path));
+    } catch (const std::runtime_error& e) {
+      throw runtime::ModelError(e.what());
+    }
+  }
+  return t;
+}
+
+std::shared_ptr<Model> load_model(runtime::Runtime& rt, const runtime::ModelStore& store, const std::string& chosen) {
+  const auto* entry = store.manifest().pick("clip", "encoder", chosen);
+  if (!entry) {
+    // CLIP models are not installed by default: take the first one that is installed, else the first one listed
+    // (whose missing file the error below then names).
+    for (const auto* e : store.manifest().for_task("clip"))
+      if (e->role == "encoder" && (!entry || (store.installed(*e) && !store.installed(*entry)))) entry = e;
+  }
+  if (!entry)
+    throw runtime::ModelError(
+        "no CLIP model is installed: CLIP weights do not ship with darkroom; put an OpenCLIP / Immich-style folder "
+        "(visual/model.onnx, textual/model.onnx) under the model cache and describe it in "
+        "<models>/manifest.d/clip.json (see README, \"CLIP models\")");
+  if (!entry->file("visual") || !entry->file("textual"))
+    throw runtime::ModelError("CLIP model " + entry->id + " must name two files, \"visual\" and \"textual\"");
+  ModelFiles f;
+  f.id = entry->id;
+  f.visual = store.require(*entry, "visual");
+  f.textual = store.require(*entry, "textual");
+  f.visual_sha256 = entry->file("visual")->sha256;
+  f.textual_sha256 = entry->file("textual")->sha256;
+  // Configs: verified when the entry names them, else taken from the folder when it has them.
+  fs::path folder = fs::path(f.visual).parent_path().parent_path();
+  if (entry->file("config"))
+    f.config = store.require(*entry, "config");
+  else if (fs::is_regular_file(folder / "config.json"))
+    f.config = (folder / "config.json").string();
+  if (entry->file("preprocess"))
+    f.preprocess = store.require(*entry, "preprocess");
+  else if (fs::is_regular_file(folder / "visual" / "preprocess_cfg.json"))
+    f.preprocess = (folder / "visual" / "preprocess_cfg.json").string();
+  return std::make_shared<Model>(rt, f, load_tokenizer(store));
+}
+
+}  // namespace clip
+
+namespace {
+
+class ClipTask : public Task {
+ public:
+  explicit ClipTask(TaskContext& ctx) {
+    auto settings = ctx.settings.value("clip", nlohmann::json::object());
+    model_ = clip::load_model(ctx.rt, ctx.store, settings.value("model", std::string()));
+  }
+  std::string name() const override { return "clip"; }
+  // Enough pixels for the shortest side to reach the model's size on photos up to 4:1.
+  int wanted_side() const override { return model_->preprocess_config().size * 4; }
+  std::vector<ModelRef> models() const override {
+    return {{model_->files().id, model_->files().visual_sha256}};  // the stored embeddings depend on the image side
+  }
+  nlohmann::json run(const image::Decoded& img, const RunOptions& opts) override {
+    auto emb = model_->encode_image(img.rgb);
+    nlohmann::json out = {{"dim", emb.size()}};
+    if (opts.embeddings) out["embedding"] = emb;
+    return out;
+  }
+
+ private:
+  std::shared_ptr<clip::Model> model_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_clip_task(TaskContext& ctx) { return std::make_unique<ClipTask>(ctx); }
+
+}  // namespace dr::analyzers

@@ -1,0 +1,74 @@
+#include "search/vector_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <set>
+
+namespace dr::search {
+namespace {
+
+std::vector<float> random_unit(size_t n, int d, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g;
+  std::vector<float> v(n * size_t(d));
+  for (size_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (int k = 0; k < d; ++k) s += double(v[i * d + k] = g(rng)) * v[i * d + k];
+    for (int k = 0; k < d; ++k) v[i * d + k] = float(v[i * d + k] / std::sqrt(s));
+  }
+  return v;
+}
+
+TEST(VectorIndex, ExactRanksByCosine) {
+  // Three 2-d unit vectors at 0, 60 and 120 degrees; ids are the caller's.
+  std::vector<float> v = {1, 0, 0.5f, std::sqrt(3.f) / 2, -0.5f, std::sqrt(3.f) / 2};
+  VectorIndex idx(2, {10, 20, 30}, v);
+  EXPECT_TRUE(idx.exact());
+  auto hits = idx.search({1, 0}, 5);
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0].id, 10);
+  EXPECT_NEAR(hits[0].score, 1.f, 1e-6);
+  EXPECT_EQ(hits[1].id, 20);
+  EXPECT_NEAR(hits[1].score, 0.5f, 1e-6);
+  EXPECT_EQ(hits[2].id, 30);
+  EXPECT_NEAR(hits[2].score, -0.5f, 1e-6);
+  EXPECT_THROW(idx.search({1, 0, 0}, 1), std::invalid_argument);
+  EXPECT_THROW(VectorIndex(2, {1}, {1, 0, 0}), std::invalid_argument);
+  EXPECT_TRUE(VectorIndex(4, {}, {}).search({1, 0, 0, 0}, 3).empty());
+}
+
+TEST(VectorIndex, HnswAgreesWithExactOnMostNeighbours) {
+  const int d = 32;
+  const size_t n = 3000;
+  auto v = random_unit(n, d, 7);
+  std::vector<int64_t> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = int64_t(i) + 1000;
+  VectorIndex exact(d, ids, v, {.kind = VectorIndexOptions::Exact});
+  VectorIndex hnsw(d, ids, v, {.kind = VectorIndexOptions::Hnsw});
+  EXPECT_FALSE(hnsw.exact());
+  auto queries = random_unit(50, d, 8);
+  size_t found = 0, total = 0;
+  for (size_t q = 0; q < 50; ++q) {
+    std::vector<float> query(queries.begin() + q * d, queries.begin() + (q + 1) * d);
+    std::set<int64_t> truth;
+    for (auto& h : exact.search(query, 10)) truth.insert(h.id);
+    for (auto& h : hnsw.search(query, 10)) found += truth.count(h.id);
+    total += 10;
+  }
+  EXPECT_GE(double(found) / total, 0.9);
+  // A stored vector finds itself first.
+  std::vector<float> self(v.begin() + 5 * d, v.begin() + 6 * d);
+  EXPECT_EQ(hnsw.search(self, 1).at(0).id, 1005);
+}
+
+TEST(VectorIndex, AutoSwitchesToHnswForLargeCollections) {
+  auto v = random_unit(100, 8, 1);
+  std::vector<int64_t> ids(100);
+  EXPECT_TRUE(VectorIndex(8, ids, v).exact());
+  EXPECT_FALSE(VectorIndex(8, ids, v, {.hnsw_from = 50}).exact());
+}
+
+}  // namespace
+}  // namespace dr::search

@@ -43,7 +43,6 @@ void print_json_line(const nlohmann::json& j);
 
 #define DARKROOM_COMMANDS(X) \
   X(analyze)                 \
-  X(hash)                    \
   X(models)                  \
   X(doctor)                  \
   X(probe)

@@ -1,0 +1,128 @@
+// darkroom analyze: no catalog; one JSON object per file and line, in the order given (DESIGN.md's contract).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "analyzers/task.h"
+#include "cli/cli.h"
+
+namespace dr::cli {
+namespace {
+
+struct AnalyzeArgs {
+  std::string tasks;
+  bool embeddings = false;
+  uint64_t max_pixels = image::Limits{}.max_pixels;
+  std::vector<std::string> files;
+};
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+nlohmann::json analyze_one(const std::string& path, std::vector<std::unique_ptr<analyzers::Task>>& tasks,
+                           int side, const AnalyzeArgs& a, bool& failed) {
+  nlohmann::json j = {{"path", path}};
+  nlohmann::json timings = nlohmann::json::object();
+  try {
+    auto t0 = std::chrono::steady_clock::now();
+    image::DecodeOptions opts;
+    opts.max_side = side;
+    opts.limits.max_pixels = a.max_pixels;
+    image::Decoded img = image::decode(path, opts);
+    timings["decode"] = ms_since(t0);
+    j["width"] = img.info.display_width;
+    j["height"] = img.info.display_height;
+    analyzers::RunOptions ro;
+    ro.embeddings = a.embeddings;
+    std::vector<std::string> errors;
+    for (auto& t : tasks) {
+      auto t1 = std::chrono::steady_clock::now();
+      try {
+        j[t->name()] = t->run(img, ro);
+      } catch (const std::exception& e) {
+        errors.push_back(t->name() + " failed: " + e.what());
+      }
+      timings[t->name()] = ms_since(t1);
+    }
+    j["timings_ms"] = timings;
+    if (!errors.empty()) {
+      std::string msg;
+      for (auto& e : errors) msg += (msg.empty() ? "" : "; ") + e;
+      j["error"] = msg;
+      failed = true;
+    }
+  } catch (const image::Error& e) {
+    j["error"] = e.what();
+    failed = true;
+  }
+  return j;
+}
+
+void run_analyze(Globals& g, const AnalyzeArgs& a) {
+  auto store = model_store(g);
+  std::vector<std::string> names;
+  try {
+    names = a.tasks.empty() ? analyzers::available_tasks(store) : analyzers::parse_task_list(a.tasks);
+  } catch (const std::invalid_argument& e) {
+    throw UserError(e.what());
+  }
+  runtime::Runtime rt(runtime_options(g));
+  analyzers::TaskContext ctx{rt, store, nlohmann::json::object()};
+  std::vector<std::unique_ptr<analyzers::Task>> tasks;
+  int side = -1;  // the largest side any task wants; 0 (full size) wins
+  for (auto& n : names) {
+    tasks.push_back(analyzers::make_task(n, ctx));
+    int w = tasks.back()->wanted_side();
+    side = (side == 0 || w == 0) ? 0 : std::max(side, w);
+  }
+  if (side < 0) side = 0;
+
+  // Files are analysed by a pool of threads and printed in the order given.
+  size_t n = a.files.size();
+  std::vector<std::optional<nlohmann::json>> results(n);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> any_failed{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  int workers = std::max(1, std::min<int>(threads(g), int(n)));
+  std::vector<std::thread> pool;
+  for (int w = 0; w < workers; ++w)
+    pool.emplace_back([&] {
+      for (size_t i; (i = next++) < n;) {
+        bool failed = false;
+        auto j = analyze_one(a.files[i], tasks, side, a, failed);
+        if (failed) any_failed = true;
+        std::lock_guard lock(mu);
+        results[i] = std::move(j);
+        cv.notify_all();
+      }
+    });
+  for (size_t i = 0; i < n; ++i) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return results[i].has_value(); });
+    auto j = std::move(*results[i]);
+    results[i].reset();
+    lock.unlock();
+    print_json_line(j);
+  }
+  for (auto& t : pool) t.join();
+  g.exit_code = any_failed ? 1 : 0;
+}
+
+}  // namespace
+
+void register_analyze(CLI::App& app, Globals& g) {
+  auto a = std::make_shared<AnalyzeArgs>();
+  auto* cmd = app.add_subcommand("analyze", "analyse photos without a library; one JSON object per file and line");
+  cmd->add_option("--tasks", a->tasks, "comma-separated tasks (default: every task whose models are installed)");
+  cmd->add_flag("--embeddings", a->embeddings, "include embedding vectors");
+  cmd->add_option("--max-pixels", a->max_pixels, "refuse images with more pixels than this (checked before decoding)");
+  cmd->add_option("files", a->files, "photos")->required();
+  cmd->callback([&g, a] { run_analyze(g, *a); });
+}
+
+}  // namespace dr::cli

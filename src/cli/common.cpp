@@ -1,0 +1,44 @@
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "cli/cli.h"
+
+namespace dr::cli {
+
+int threads(const Globals& g) {
+  return g.threads > 0 ? g.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::string models_dir(const Globals& g) {
+  return g.models.empty() ? runtime::ModelStore::default_dir() : g.models;
+}
+
+runtime::ModelStore model_store(const Globals& g) {
+  std::string dir = models_dir(g);
+  return runtime::ModelStore(dir, runtime::Manifest::load(dir));
+}
+
+runtime::Options runtime_options(const Globals& g) {
+  runtime::Options o;
+  try {
+    o.device = runtime::DeviceRequest::parse(g.device);
+  } catch (const std::invalid_argument& e) {
+    throw UserError(e.what());
+  }
+  o.threads = threads(g);
+  o.cuda_provider = g.cuda_provider;
+  o.probe_cache = (std::filesystem::path(models_dir(g)) / ".probe-cache.json").string();
+  return o;
+}
+
+void print_json_line(const nlohmann::json& j) {
+  std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  s += '\n';
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace dr::cli

@@ -1,0 +1,24 @@
+// The hidden `darkroom __probe`: the child process in which a model meets the GPU for the first time (a provider
+// may kill the process that runs it). Spawned by runtime::Runtime; not for people.
+#include "cli/cli.h"
+
+namespace dr::cli {
+
+void register_probe(CLI::App& app, Globals& g) {
+  struct Args {
+    std::string model, input, device, provider_lib, out;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("__probe", "");
+  cmd->group("");  // hidden
+  cmd->add_option("--model", a->model)->required();
+  cmd->add_option("--input", a->input)->required();
+  cmd->add_option("--device", a->device)->required();
+  cmd->add_option("--provider-lib", a->provider_lib)->required();
+  cmd->add_option("--out", a->out)->required();
+  cmd->callback([&g, a] {
+    g.exit_code = runtime::Runtime::probe_child(a->model, a->input, a->device, a->provider_lib, a->out);
+  });
+}
+
+}  // namespace dr::cli

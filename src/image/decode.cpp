@@ -1,0 +1,198 @@
+#include "image/decode.h"
+
+#include <vips/vips8>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <sys/stat.h>
+
+namespace dr::image {
+namespace {
+
+void init_vips() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (VIPS_INIT("darkroom") != 0) throw Error("libvips could not start: " + std::string(vips_error_buffer()), false);
+    vips_concurrency_set(1);  // darkroom parallelises across photos, not inside one
+    vips_cache_set_max(0);    // photos are decoded once; caching them only costs memory
+    vips_leak_set(FALSE);
+  });
+}
+
+// libvips reports errors as lines like "VipsJpeg: Premature end of JPEG file"; keep the first useful one.
+std::string vips_reason(const std::string& raw) {
+  std::string first;
+  size_t start = 0;
+  while (start < raw.size()) {
+    size_t end = raw.find('\n', start);
+    std::string line = raw.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? raw.size() : end + 1;
+    if (line.empty()) continue;
+    if (first.empty()) first = line;
+    if (line.find("is not a known file format") != std::string::npos) return "not an image in a known format";
+  }
+  return first.empty() ? "unknown libvips error" : first;
+}
+
+std::string format_of(const char* loader) {
+  std::string l = loader ? loader : "";
+  for (const char* suffix : {"load_source", "load_buffer", "load"})
+    if (l.size() > std::strlen(suffix) && l.ends_with(suffix)) {
+      l.resize(l.size() - std::strlen(suffix));
+      break;
+    }
+  if (l.starts_with("VipsForeignLoad")) l = l.substr(15);
+  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  for (const char* s : {"file", "buffer", "source"})
+    if (l.size() > std::strlen(s) && l.ends_with(s)) l.resize(l.size() - std::strlen(s));
+  return l;
+}
+
+int orientation_of(const vips::VImage& im) {
+  if (vips_image_get_typeof(im.get_image(), VIPS_META_ORIENTATION) == 0) return 1;
+  int o = im.get_int(VIPS_META_ORIENTATION);
+  return (o >= 1 && o <= 8) ? o : 1;
+}
+
+Info info_of(const vips::VImage& im, const std::string& format) {
+  Info info;
+  info.format = format;
+  info.stored_width = im.width();
+  info.stored_height = im.height();
+  info.orientation = orientation_of(im);
+  bool swap = info.orientation >= 5;
+  info.display_width = swap ? info.stored_height : info.stored_width;
+  info.display_height = swap ? info.stored_width : info.stored_height;
+  return info;
+}
+
+void check_limits(const Info& info, const std::string& name, const Limits& limits) {
+  if (info.stored_width <= 0 || info.stored_height <= 0) throw Error(name + ": the image has no pixels");
+  uint64_t px = uint64_t(info.stored_width) * uint64_t(info.stored_height);
+  if (limits.max_pixels && px > limits.max_pixels)
+    throw Error(name + ": the image is " + std::to_string(info.stored_width) + "x" +
+                std::to_string(info.stored_height) + " (" + std::to_string(px / 1000000) +
+                " megapixels), over the limit of " + std::to_string(limits.max_pixels / 1000000) +
+                " megapixels; refused before decoding");
+}
+
+// The load options for a loader: stop on truncated files; JPEGs shrink on load by the largest power of two that
+// keeps the longest side at or above the wanted size.
+vips::VOption* load_options(const std::string& format, const Info& info, int max_side) {
+  auto* o = vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_TRUNCATED);
+  if (format == "jpeg" && max_side > 0) {
+    int longest = std::max(info.stored_width, info.stored_height);
+    int shrink = 1;
+    while (shrink < 8 && longest / (shrink * 2) >= max_side) shrink *= 2;
+    if (shrink > 1) o->set("shrink", shrink);
+  }
+  return o;
+}
+
+Decoded finish(vips::VImage im, Info info, const DecodeOptions& opts) {
+  if (opts.autorotate && info.orientation != 1) {
+    im = im.autorot();
+  } else if (!opts.autorotate) {
+    info.display_width = info.stored_width;
+    info.display_height = info.stored_height;
+  }
+  // To 8-bit sRGB (CMYK, LAB, ... through libvips' colour management), alpha flattened on white, three bands.
+  bool has_alpha = im.has_alpha();
+  if (im.interpretation() != VIPS_INTERPRETATION_sRGB && im.interpretation() != VIPS_INTERPRETATION_B_W &&
+      im.interpretation() != VIPS_INTERPRETATION_GREY16 && im.interpretation() != VIPS_INTERPRETATION_RGB16) {
+    im = im.colourspace(VIPS_INTERPRETATION_sRGB);
+  }
+  if (has_alpha) {
+    double white = (im.format() == VIPS_FORMAT_USHORT) ? 65535 : 255;
+    im = im.flatten(vips::VImage::option()->set("background", std::vector<double>{white, white, white}));
+  }
+  if (im.format() == VIPS_FORMAT_USHORT) {
+    im = (im / 257.0);
+  } else if (im.format() == VIPS_FORMAT_FLOAT || im.format() == VIPS_FORMAT_DOUBLE) {
+    // Float images (e.g. WebP HSV/LAB modes come back as sRGB uchar; HDR floats as 0..1 scRGB).
+    auto range = im.max();
+    if (range <= 1.0) im = im * 255.0;
+  }
+  if (im.bands() == 1) im = im.bandjoin(std::vector<vips::VImage>{im, im});
+  if (im.bands() == 2) im = im.extract_band(0).bandjoin(std::vector<vips::VImage>{im.extract_band(0), im.extract_band(0)});
+  if (im.bands() > 3) im = im.extract_band(0, vips::VImage::option()->set("n", 3));
+  im = im.cast(VIPS_FORMAT_UCHAR);
+
+  int longest = std::max(im.width(), im.height());
+  if (opts.max_side > 0 && longest > opts.max_side) {
+    double scale = double(opts.max_side) / longest;
+    // vips resize: box shrink (area averaging) by the integer part, then a small reduce.
+    im = im.resize(scale, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR));
+  }
+  Decoded d;
+  d.info = info;
+  d.rgb.width = im.width();
+  d.rgb.height = im.height();
+  size_t size = 0;
+  void* mem = im.write_to_memory(&size);
+  if (!mem) throw Error("libvips produced no pixels", false);
+  d.rgb.pixels.assign(static_cast<uint8_t*>(mem), static_cast<uint8_t*>(mem) + size);
+  g_free(mem);
+  if (d.rgb.pixels.size() != size_t(d.rgb.width) * d.rgb.height * 3)
+    throw Error("libvips produced an unexpected pixel layout", false);
+  return d;
+}
+
+}  // namespace
+
+Info read_info(const std::string& path, const Limits& limits) {
+  init_vips();
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) throw Error(path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
+  if (st.st_size == 0) throw Error(path + ": the file is empty");
+  const char* loader = vips_foreign_find_load(path.c_str());
+  if (!loader) {
+    vips_error_clear();
+    throw Error(path + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
+  }
+  try {
+    auto im = vips::VImage::new_from_file(path.c_str(), vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
+    Info info = info_of(im, format_of(loader));
+    check_limits(info, path, limits);
+    return info;
+  } catch (const vips::VError& e) {
+    vips_error_clear();
+    throw Error(path + ": " + vips_reason(e.what()));
+  }
+}
+
+Decoded decode(const std::string& path, const DecodeOptions& opts) {
+  Info info = read_info(path, opts.limits);
+  try {
+    auto im = vips::VImage::new_from_file(path.c_str(), load_options(info.format, info, opts.max_side));
+    return finish(im, info, opts);
+  } catch (const vips::VError& e) {
+    vips_error_clear();
+    throw Error(path + ": " + vips_reason(e.what()));
+  }
+}
+
+Decoded decode_buffer(const void* data, size_t size, const std::string& name, const DecodeOptions& opts) {
+  init_vips();
+  if (size == 0) throw Error(name + ": the file is empty");
+  const char* loader = vips_foreign_find_load_buffer(data, size);
+  if (!loader) {
+    vips_error_clear();
+    throw Error(name + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
+  }
+  try {
+    auto header = vips::VImage::new_from_buffer(data, size, "");
+    Info info = info_of(header, format_of(loader));
+    check_limits(info, name, opts.limits);
+    auto im = vips::VImage::new_from_buffer(data, size, "", load_options(info.format, info, opts.max_side));
+    return finish(im, info, opts);
+  } catch (const vips::VError& e) {
+    vips_error_clear();
+    throw Error(name + ": " + vips_reason(e.what()));
+  }
+}
+
+}  // namespace dr::image

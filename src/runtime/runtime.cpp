@@ -1,0 +1,597 @@
+#include "runtime/runtime.h"
+
+#include <dlfcn.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "util/process.h"
+
+namespace fs = std::filesystem;
+
+namespace dr::runtime {
+namespace {
+
+constexpr const char* kCpu = "CPUExecutionProvider";
+constexpr const char* kCuda = "CUDAExecutionProvider";
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The folder of the libonnxruntime this process runs with: the CUDA provider is looked for beside it.
+std::string ort_library_dir() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&OrtGetApiBase), &info) && info.dli_fname)
+    return fs::path(info.dli_fname).parent_path().string();
+  return {};
+}
+
+// ---- the representative probe input, made the same way in the parent and the child ----
+
+struct ProbeTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  bool int64 = false;
+  std::vector<float> f;
+  std::vector<int64_t> i;
+};
+
+// Input facts: a float image input gets pixel-like values 0..255 through the manifest's scale/mean/std; an int64
+// input (token ids) gets ids in [1, 1000) framed by start and end tokens when the manifest names them.
+std::vector<ProbeTensor> make_probe_input(const nlohmann::json& spec) {
+  std::vector<ProbeTensor> out;
+  std::mt19937 rng(spec.value("seed", 7));
+  for (auto& in : spec.at("inputs")) {
+    ProbeTensor t;
+    t.name = in.at("name");
+    t.shape = in.at("shape").get<std::vector<int64_t>>();
+    t.int64 = in.value("int64", false);
+    size_t n = 1;
+    for (auto d : t.shape) n *= size_t(std::max<int64_t>(d, 1));
+    if (t.int64) {
+      std::uniform_int_distribution<int64_t> dist(1, 999);
+      t.i.resize(n);
+      for (auto& v : t.i) v = dist(rng);
+    } else {
+      double scale = in.value("scale", 1.0);
+      auto mean = in.value("mean", std::vector<double>{0, 0, 0});
+      auto stdv = in.value("std", std::vector<double>{1, 1, 1});
+      std::uniform_real_distribution<float> dist(0.f, 255.f);
+      t.f.resize(n);
+      // NCHW: channel = (index / (H*W)) % C
+      int64_t c = t.shape.size() == 4 ? std::max<int64_t>(t.shape[1], 1) : 1;
+      int64_t hw = t.shape.size() == 4 ? std::max<int64_t>(t.shape[2] * t.shape[3], 1) : int64_t(n);
+      for (size_t k = 0; k < n; ++k) {
+        size_t ch = size_t((int64_t(k) / hw) % c) % std::max<size_t>(mean.size(), 1);
+        double m = mean.empty() ? 0 : mean[ch], s = stdv.empty() ? 1 : stdv[ch % stdv.size()];
+        t.f[k] = float((dist(rng) * scale - m) / (s == 0 ? 1 : s));
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<Ort::Value> to_values(std::vector<ProbeTensor>& ts) {
+  auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  std::vector<Ort::Value> v;
+  for (auto& t : ts) {
+    if (t.int64)
+      v.push_back(Ort::Value::CreateTensor<int64_t>(mem, t.i.data(), t.i.size(), t.shape.data(), t.shape.size()));
+    else
+      v.push_back(Ort::Value::CreateTensor<float>(mem, t.f.data(), t.f.size(), t.shape.data(), t.shape.size()));
+  }
+  return v;
+}
+
+// Outputs as flat float vectors (int outputs converted), for comparison across processes.
+std::vector<std::vector<float>> flatten(std::vector<Ort::Value>& outs) {
+  std::vector<std::vector<float>> r;
+  for (auto& o : outs) {
+    std::vector<float> flat;
+    if (o.IsTensor()) {
+      auto info = o.GetTensorTypeAndShapeInfo();
+      size_t n = info.GetElementCount();
+      switch (info.GetElementType()) {
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: {
+          const float* p = o.GetTensorData<float>();
+          flat.assign(p, p + n);
+          break;
+        }
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: {
+          const int64_t* p = o.GetTensorData<int64_t>();
+          for (size_t k = 0; k < n; ++k) flat.push_back(float(p[k]));
+          break;
+        }
+        default:
+          break;  // other types are not compared
+      }
+    }
+    r.push_back(std::move(flat));
+  }
+  return r;
+}
+
+void write_outputs(const std::string& path, const std::vector<std::vector<float>>& outs) {
+  std::ofstream f(path, std::ios::binary);
+  uint64_t n = outs.size();
+  f.write(reinterpret_cast<const char*>(&n), sizeof n);
+  for (auto& o : outs) {
+    uint64_t k = o.size();
+    f.write(reinterpret_cast<const char*>(&k), sizeof k);
+    f.write(reinterpret_cast<const char*>(o.data()), std::streamsize(k * sizeof(float)));
+  }
+}
+
+bool read_outputs(const std::string& path, std::vector<std::vector<float>>& outs) {
+  std::ifstream f(path, std::ios::binary);
+  uint64_t n = 0;
+  if (!f.read(reinterpret_cast<char*>(&n), sizeof n) || n > 4096) return false;
+  outs.resize(n);
+  for (auto& o : outs) {
+    uint64_t k = 0;
+    if (!f.read(reinterpret_cast<char*>(&k), sizeof k) || k > (uint64_t(1) << 32)) return false;
+    o.resize(k);
+    if (!f.read(reinterpret_cast<char*>(o.data()), std::streamsize(k * sizeof(float)))) return false;
+  }
+  return true;
+}
+
+// The largest difference between the two runs, relative to the CPU output's range; empty when they agree.
+std::string compare_outputs(const std::vector<std::vector<float>>& cpu, const std::vector<std::vector<float>>& gpu,
+                            const std::vector<std::string>& names) {
+  if (cpu.size() != gpu.size()) return "the GPU gave " + std::to_string(gpu.size()) + " outputs, the CPU " +
+                                        std::to_string(cpu.size());
+  for (size_t k = 0; k < cpu.size(); ++k) {
+    if (cpu[k].size() != gpu[k].size())
+      return "output " + names[k] + " has " + std::to_string(gpu[k].size()) + " values on the GPU, " +
+             std::to_string(cpu[k].size()) + " on the CPU";
+    float range = 0;
+    for (float v : cpu[k]) range = std::max(range, std::fabs(v));
+    float tol = 1e-3f + 2e-2f * std::max(range, 1.0f);
+    for (size_t i = 0; i < cpu[k].size(); ++i) {
+      float a = cpu[k][i], b = gpu[k][i];
+      if (!(std::fabs(a - b) <= tol)) {  // also catches NaN
+        std::ostringstream s;
+        s << "wrong numbers on the GPU: output " << names[k] << "[" << i << "] is " << b << ", the CPU gives " << a;
+        return s.str();
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool fault(const char* name) {
+#ifdef DARKROOM_TEST_HOOKS
+  const char* env = std::getenv("DARKROOM_FAULT");
+  if (!env) return false;
+  std::stringstream ss(env);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (item == name) return true;
+  return false;
+#else
+  (void)name;
+  return false;
+#endif
+}
+
+DeviceRequest DeviceRequest::parse(const std::string& s) {
+  DeviceRequest r;
+  if (s.empty() || s == "auto") return r;
+  if (s == "cpu") {
+    r.kind = Cpu;
+    return r;
+  }
+  if (s == "cuda" || s == "gpu") {
+    r.kind = Cuda;
+    return r;
+  }
+  if (s.starts_with("cuda:")) {
+    r.kind = Cuda;
+    try {
+      size_t used = 0;
+      r.index = std::stoi(s.substr(5), &used);
+      if (used == s.size() - 5 && r.index >= 0) return r;
+    } catch (...) {
+    }
+  }
+  throw std::invalid_argument("unknown device '" + s + "' (use auto, cpu, cuda or cuda:N)");
+}
+
+std::string DeviceRequest::str() const {
+  switch (kind) {
+    case Auto: return "auto";
+    case Cpu: return "cpu";
+    default: return "cuda:" + std::to_string(index);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+Runtime::Runtime(Options opts) : opts_(std::move(opts)) {
+  OrtThreadingOptions* topts = nullptr;
+  Ort::ThrowOnError(Ort::GetApi().CreateThreadingOptions(&topts));
+  int threads = opts_.threads > 0 ? opts_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  Ort::ThrowOnError(Ort::GetApi().SetGlobalIntraOpNumThreads(topts, threads));
+  Ort::ThrowOnError(Ort::GetApi().SetGlobalInterOpNumThreads(topts, 1));
+  // One environment and one thread pool per process, shared by every session.
+  env_ = std::make_unique<Ort::Env>(topts, ORT_LOGGING_LEVEL_ERROR, "darkroom");
+  Ort::GetApi().ReleaseThreadingOptions(topts);
+}
+
+Runtime::~Runtime() {
+  sessions_.clear();
+  cuda_devices_.clear();
+}
+
+const GpuInfo& Runtime::gpu() {
+  std::lock_guard lock(mu_);
+  if (gpu_) return *gpu_;
+  GpuInfo g;
+  auto& req = opts_.device;
+  g.provider_library = !opts_.cuda_provider.empty()
+                           ? opts_.cuda_provider
+                           : (fs::path(ort_library_dir()) / "libonnxruntime_providers_cuda.so").string();
+  std::string driver_line = read_first_line("/proc/driver/nvidia/version");
+  if (req.kind == DeviceRequest::Cpu) {
+    g.reason = "the CPU was requested (--device cpu)";
+  } else if (fault("fake-gpu")) {
+    g.usable = true;
+    g.name = "fake GPU (test hook: sessions really run on the CPU)";
+    g.driver = "test";
+    g.provider_library = "(test hook)";
+  } else if (req.kind == DeviceRequest::Auto && driver_line.empty() && !fs::exists("/dev/nvidia0")) {
+    // --device auto on a machine without an NVIDIA driver: quietly the CPU, nothing loaded.
+    g.reason = "no NVIDIA GPU found (no /proc/driver/nvidia/version)";
+  } else if (!fs::exists(g.provider_library)) {
+    g.reason = "the CUDA provider library " + g.provider_library +
+               " does not exist; install it with scripts/setup.sh --gpu or pass --cuda-provider PATH";
+  } else {
+    try {
+      env_->RegisterExecutionProviderLibrary("darkroom_cuda", g.provider_library);
+      for (auto& d : env_->GetEpDevices())
+        if (std::string(d.EpName()) == kCuda) cuda_devices_.push_back(d);
+      if (cuda_devices_.empty()) {
+        g.reason = "the CUDA provider " + g.provider_library + " loaded but found no CUDA device";
+      } else if (size_t(req.index) >= cuda_devices_.size()) {
+        g.reason = "cuda:" + std::to_string(req.index) + " was requested but there are only " +
+                   std::to_string(cuda_devices_.size()) + " CUDA devices";
+      } else {
+        g.usable = true;
+        auto hw = cuda_devices_[size_t(req.index)].Device();
+        std::ostringstream name;
+        name << (hw.Vendor() ? hw.Vendor() : "NVIDIA") << " device 0x" << std::hex << hw.DeviceId();
+        for (auto& [k, v] : hw.Metadata().GetKeyValuePairs())
+          if (k == "Description" || k == "DeviceName" || k == "name") name.str(v);
+        g.name = name.str();
+      }
+    } catch (const Ort::Exception& e) {
+      g.reason = "the CUDA provider library " + g.provider_library + " could not be loaded: " + e.what();
+    }
+  }
+  if (g.driver.empty() && !driver_line.empty()) g.driver = driver_line;
+  // Said once per process; each model's placement repeats it for `doctor`. --device auto without a GPU is quiet.
+  if (!g.usable && req.kind == DeviceRequest::Cuda) spdlog::warn("{}; models will run on the CPU", g.reason);
+  gpu_ = g;
+  return *gpu_;
+}
+
+Ort::SessionOptions Runtime::session_options(bool on_gpu) {
+  Ort::SessionOptions so;
+  so.DisablePerSessionThreads();  // the environment's pool
+  so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+  if (on_gpu && !fault("fake-gpu")) {
+    std::unordered_map<std::string, std::string> ep_options;
+    so.AppendExecutionProvider_V2(*env_, {cuda_devices_[size_t(opts_.device.index)]}, ep_options);
+  }
+  return so;
+}
+
+std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, bool on_gpu) {
+  auto so = session_options(on_gpu);
+  return std::make_unique<Ort::Session>(*env_, path.c_str(), so);
+}
+
+namespace {
+
+// The probe input for a model: the manifest's probe_shape (or the model's own static shape) for each input.
+nlohmann::json probe_spec(const ModelEntry& entry, Ort::Session& s) {
+  nlohmann::json spec = {{"seed", 7}, {"inputs", nlohmann::json::array()}};
+  Ort::AllocatorWithDefaultOptions alloc;
+  for (size_t i = 0; i < s.GetInputCount(); ++i) {
+    auto info = s.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo();
+    std::vector<int64_t> shape = info.GetShape();
+    if (i == 0 && entry.input.contains("probe_shape")) shape = entry.input["probe_shape"].get<std::vector<int64_t>>();
+    for (auto& d : shape)
+      if (d < 0) d = 1;
+    nlohmann::json in = {{"name", s.GetInputNameAllocated(i, alloc).get()}, {"shape", shape}};
+    if (info.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) in["int64"] = true;
+    for (const char* k : {"scale", "mean", "std"})
+      if (entry.input.contains(k)) in[k] = entry.input[k];
+    spec["inputs"].push_back(in);
+  }
+  return spec;
+}
+
+std::string cache_key(const ModelEntry& entry, const std::string& sha256, const GpuInfo& g) {
+  struct stat st{};
+  stat(g.provider_library.c_str(), &st);
+  std::ostringstream k;
+  k << entry.id << "|" << sha256 << "|" << g.provider_library << "|" << st.st_size << "|" << st.st_mtim.tv_sec << "|"
+    << g.name << "|" << g.driver;
+  return k.str();
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(in);
+  } catch (...) {
+    return nlohmann::json::object();
+  }
+}
+
+}  // namespace
+
+Placement Runtime::place(const ModelEntry& entry, const std::string& path, const std::string& sha256) {
+  Placement p;
+  const GpuInfo& g = gpu();
+  bool wanted = opts_.device.kind == DeviceRequest::Cuda ||
+                (opts_.device.kind == DeviceRequest::Auto && (g.usable || !g.reason.starts_with("no NVIDIA GPU")));
+  p.provider_requested = wanted ? kCuda : kCpu;
+  p.provider = kCpu;
+  if (!wanted) return p;
+  if (!g.usable) {
+    p.fallback_reason = g.reason;
+    return p;
+  }
+  // A verdict for this (model, provider library, GPU, driver) from an earlier run?
+  std::string key = cache_key(entry, sha256, g);
+  if (!opts_.probe_cache.empty()) {
+    auto cache = read_json_file(opts_.probe_cache);
+    if (cache.contains(key)) {
+      p.probe_cached = true;
+      auto& v = cache[key];
+      if (v.value("ok", false)) {
+        p.provider = kCuda;
+      } else {
+        p.fallback_reason = v.value("reason", "the GPU probe failed") + " (verdict cached)";
+      }
+      return p;
+    }
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  std::string reason;
+  try {
+    // The CPU's answer on the representative input, here; the GPU's in a child process.
+    auto cpu = make_session(path, false);
+    auto spec = probe_spec(entry, *cpu);
+    auto inputs = make_probe_input(spec);
+    auto values = to_values(inputs);
+    std::vector<std::string> in_names, out_names;
+    Ort::AllocatorWithDefaultOptions alloc;
+    for (size_t i = 0; i < cpu->GetInputCount(); ++i) in_names.push_back(cpu->GetInputNameAllocated(i, alloc).get());
+    for (size_t i = 0; i < cpu->GetOutputCount(); ++i) out_names.push_back(cpu->GetOutputNameAllocated(i, alloc).get());
+    std::vector<const char*> ip, op;
+    for (auto& s : in_names) ip.push_back(s.c_str());
+    for (auto& s : out_names) op.push_back(s.c_str());
+    auto cpu_out_v = cpu->Run(Ort::RunOptions{nullptr}, ip.data(), values.data(), values.size(), op.data(), op.size());
+    auto cpu_out = flatten(cpu_out_v);
+
+    std::string out_path = (fs::temp_directory_path() / ("darkroom-probe-" + std::to_string(getpid()) + "-" +
+                                                         std::to_string(t0.time_since_epoch().count())))
+                               .string();
+    std::string exe = opts_.self_exe.empty() ? util::self_exe() : opts_.self_exe;
+    auto r = util::run_process({exe, "__probe", "--model", path, "--input", spec.dump(), "--device",
+                                opts_.device.kind == DeviceRequest::Cuda ? opts_.device.str() : "cuda:0",
+                                "--provider-lib", g.provider_library, "--out", out_path},
+                               opts_.probe_timeout_ms);
+    std::vector<std::vector<float>> gpu_out;
+    if (!r.ok()) {
+      std::string err = r.err;
+      while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+      if (auto nl = err.rfind('\n'); nl != std::string::npos) err = err.substr(nl + 1);
+      reason = "the CUDA probe of " + entry.id + " failed (" + r.describe(opts_.probe_timeout_ms) +
+               (err.empty() ? "" : ": " + err) + ")";
+    } else if (!read_outputs(out_path, gpu_out)) {
+      reason = "the CUDA probe of " + entry.id + " wrote no readable outputs";
+    } else if (auto diff = compare_outputs(cpu_out, gpu_out, out_names); !diff.empty()) {
+      reason = "the CUDA probe of " + entry.id + " gave " + diff;
+    }
+    std::error_code ec;
+    fs::remove(out_path, ec);
+  } catch (const Ort::Exception& e) {
+    reason = "the CPU reference run of " + entry.id + " failed during the probe: " + e.what();
+  }
+  p.probe_ms = ms_since(t0);
+  if (reason.empty()) {
+    p.provider = kCuda;
+  } else {
+    p.fallback_reason = reason + "; using the CPU for this model";
+  }
+  if (!opts_.probe_cache.empty()) {
+    auto cache = read_json_file(opts_.probe_cache);
+    cache[key] = {{"ok", reason.empty()}, {"reason", reason}};
+    std::string tmp = opts_.probe_cache + ".tmp." + std::to_string(getpid());
+    std::error_code ec;
+    fs::create_directories(fs::path(opts_.probe_cache).parent_path(), ec);
+    {
+      std::ofstream out(tmp);
+      out << cache.dump(1);
+    }
+    fs::rename(tmp, opts_.probe_cache, ec);
+  }
+  return p;
+}
+
+std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::string& path, const std::string& sha256) {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, s] : sessions_)
+      if (id == entry.id) return s;
+  }
+  auto s = std::shared_ptr<Session>(new Session());
+  s->rt_ = this;
+  s->id_ = entry.id;
+  s->sha256_ = sha256;
+  s->path_ = path;
+  Placement p = place(entry, path, sha256);
+  if (p.fallback_reason && p.fallback_reason != gpu().reason) spdlog::warn("{}", *p.fallback_reason);
+  auto t0 = std::chrono::steady_clock::now();
+  if (p.provider == kCuda) {
+    try {
+      s->gpu_ = make_session(path, true);
+      s->on_gpu_ = true;
+    } catch (const Ort::Exception& e) {
+      p.provider = kCpu;
+      p.fallback_reason = "the CUDA session of " + entry.id + " could not be created (" + e.what() +
+                          "); using the CPU for this model";
+      spdlog::warn("{}", *p.fallback_reason);
+    }
+  }
+  if (!s->on_gpu_) {
+    try {
+      s->cpu_ = make_session(path, false);
+    } catch (const Ort::Exception& e) {
+      throw ModelError("the model " + path + " (" + entry.id + ") cannot be loaded by ONNX Runtime: " + e.what());
+    }
+  }
+  p.load_ms = ms_since(t0);
+  s->placement_ = p;
+  Ort::Session& live = s->on_gpu_ ? *s->gpu_ : *s->cpu_;
+  Ort::AllocatorWithDefaultOptions alloc;
+  for (size_t i = 0; i < live.GetInputCount(); ++i) s->in_names_.push_back(live.GetInputNameAllocated(i, alloc).get());
+  for (size_t i = 0; i < live.GetOutputCount(); ++i)
+    s->out_names_.push_back(live.GetOutputNameAllocated(i, alloc).get());
+  std::lock_guard lock(mu_);
+  for (auto& [id, existing] : sessions_)
+    if (id == entry.id) return existing;  // another thread was quicker
+  sessions_.emplace_back(entry.id, s);
+  return s;
+}
+
+int Runtime::probe_child(const std::string& model_path, const std::string& input_json, const std::string& device,
+                         const std::string& provider_lib, const std::string& out_path) {
+  try {
+    if (fault("probe-crash")) std::raise(SIGSEGV);
+    if (fault("probe-hang")) std::this_thread::sleep_for(std::chrono::hours(1));
+    Options o;
+    o.device = DeviceRequest::parse(device);
+    o.cuda_provider = provider_lib;
+    o.threads = 1;
+    Runtime rt(o);
+    const GpuInfo& g = rt.gpu();
+    if (!g.usable) {
+      std::fprintf(stderr, "%s\n", g.reason.c_str());
+      return 3;
+    }
+    auto s = rt.make_session(model_path, true);
+    auto spec = nlohmann::json::parse(input_json);
+    auto inputs = make_probe_input(spec);
+    auto values = to_values(inputs);
+    Ort::AllocatorWithDefaultOptions alloc;
+    std::vector<std::string> in_names, out_names;
+    for (size_t i = 0; i < s->GetInputCount(); ++i) in_names.push_back(s->GetInputNameAllocated(i, alloc).get());
+    for (size_t i = 0; i < s->GetOutputCount(); ++i) out_names.push_back(s->GetOutputNameAllocated(i, alloc).get());
+    std::vector<const char*> ip, op;
+    for (auto& n : in_names) ip.push_back(n.c_str());
+    for (auto& n : out_names) op.push_back(n.c_str());
+    auto outs = s->Run(Ort::RunOptions{nullptr}, ip.data(), values.data(), values.size(), op.data(), op.size());
+    auto flat = flatten(outs);
+    if (fault("probe-wrong"))
+      for (auto& o : flat)
+        for (auto& v : o) v = v * 1.5f + 1.0f;
+    write_outputs(out_path, flat);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 4;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+std::vector<int64_t> Session::input_shape(size_t i) const {
+  std::lock_guard lock(mu_);
+  Ort::Session& s = on_gpu_ ? *gpu_ : *cpu_;
+  return s.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape();
+}
+
+std::vector<int64_t> Session::output_shape(size_t i) const {
+  std::lock_guard lock(mu_);
+  Ort::Session& s = on_gpu_ ? *gpu_ : *cpu_;
+  return s.GetOutputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape();
+}
+
+ONNXTensorElementDataType Session::input_type(size_t i) const {
+  std::lock_guard lock(mu_);
+  Ort::Session& s = on_gpu_ ? *gpu_ : *cpu_;
+  return s.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo().GetElementType();
+}
+
+Placement Session::placement() const {
+  std::lock_guard lock(mu_);
+  return placement_;
+}
+
+std::vector<Ort::Value> Session::run_on(Ort::Session& s, std::vector<Ort::Value>& inputs) {
+  std::vector<const char*> ip, op;
+  for (auto& n : in_names_) ip.push_back(n.c_str());
+  for (auto& n : out_names_) op.push_back(n.c_str());
+  if (inputs.size() != ip.size())
+    throw std::invalid_argument(id_ + " takes " + std::to_string(ip.size()) + " inputs, " +
+                                std::to_string(inputs.size()) + " given");
+  return s.Run(Ort::RunOptions{nullptr}, ip.data(), inputs.data(), inputs.size(), op.data(), op.size());
+}
+
+void Session::demote(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  if (!on_gpu_) return;
+  if (!cpu_) cpu_ = rt_->make_session(path_, false);
+  on_gpu_ = false;
+  placement_.provider = kCpu;
+  placement_.fallback_reason = reason;
+  spdlog::warn("{}", reason);
+}
+
+std::vector<Ort::Value> Session::run(std::vector<Ort::Value>& inputs) {
+  if (on_gpu_) {
+    try {
+      if (fault("gpu-run-error")) throw Ort::Exception("injected GPU run error (test hook)", ORT_FAIL);
+      return run_on(*gpu_, inputs);
+    } catch (const Ort::Exception& e) {
+      demote("the CUDA run of " + id_ + " failed (" + e.what() + "); re-ran it on the CPU and moved " + id_ +
+             " to the CPU for the rest of this process");
+    }
+  }
+  Ort::Session* cpu;
+  {
+    std::lock_guard lock(mu_);
+    cpu = cpu_.get();
+  }
+  return run_on(*cpu, inputs);
+}
+
+}  // namespace dr::runtime

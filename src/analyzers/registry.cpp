@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "analyzers/task.h"
+#include "analyzers/text/text_task.h"
 
 namespace dr::analyzers {
 namespace {
@@ -18,6 +19,7 @@ struct Entry {
 // In the order `analyze` runs them.
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> list = {
+      {"text", &make_text_task, "text"},
   };
   return list;
 }

@@ -1,10 +1,9 @@
 #include "analyzers/text/detector.h"
 
-#include <polyclipping/clipper.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <polyclipping/clipper.hpp>
 
 namespace dr::analyzers::text {
 

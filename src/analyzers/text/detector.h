@@ -8,10 +8,9 @@
 // get_mini_boxes, box_score_fast and unclip; tools/infer/utility.py for the defaults limit_type "max",
 // limit_side_len 960, thresh 0.3, box_thresh 0.6, unclip_ratio 1.5).
 #pragma once
+#include <array>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
-
-#include <array>
 #include <vector>
 
 namespace dr::analyzers::text {
@@ -35,13 +34,13 @@ struct Normalize {
 void to_chw(const cv::Mat& rgb, const Normalize& n, float* out, int out_cols);
 
 struct DetParams {
-  int limit_side = 960;      // the longest side of the detector's input is at most this (PaddleOCR limit_type "max")
-  int multiple = 32;         // both sides are rounded to a multiple of this
-  float thresh = 0.3f;       // binarisation of the probability map
-  float box_thresh = 0.6f;   // a box's mean probability must reach this
-  float unclip_ratio = 1.5f; // the DB expansion: distance = area * ratio / perimeter
+  int limit_side = 960;       // the longest side of the detector's input is at most this (PaddleOCR limit_type "max")
+  int multiple = 32;          // both sides are rounded to a multiple of this
+  float thresh = 0.3f;        // binarisation of the probability map
+  float box_thresh = 0.6f;    // a box's mean probability must reach this
+  float unclip_ratio = 1.5f;  // the DB expansion: distance = area * ratio / perimeter
   int max_candidates = 1000;
-  int min_size = 3;          // shortest side of a candidate box, in probability-map pixels
+  int min_size = 3;  // shortest side of a candidate box, in probability-map pixels
 };
 
 // The detector's input size for an image: PaddleOCR's resize_image_type0 with limit_type "max" (never enlarges),

@@ -5,8 +5,8 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <functional>
-#include <optional>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +30,10 @@ struct OcrOptions {
   float cls_thresh = 0.9f;  // a line is turned only when the classifier says 180 with at least this probability
   int cls_height = 48, cls_width = 192;
   int rec_height = 48;
-  int rec_batch = 8;          // lines per recognition run
-  int rec_min_width = 0;      // pad narrower batches to this width (PaddleOCR: 320); 0 = as wide as the widest line
+  int rec_batch = 8;              // lines per recognition run
+  int rec_min_width = 0;          // pad narrower batches to this width (PaddleOCR: 320); 0 = as wide as the widest line
   float rec_width_spread = 2.0f;  // a batch closes when a line is this many times wider than its first line
-  float drop_score = 0.5f;    // lines recognised with a lower confidence are dropped
+  float drop_score = 0.5f;        // lines recognised with a lower confidence are dropped
 };
 
 struct TextLine {

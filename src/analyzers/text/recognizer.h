@@ -5,7 +5,6 @@
 // tools/infer/predict_cls.py, ppocr/postprocess/rec_postprocess.py CTCLabelDecode).
 #pragma once
 #include <opencv2/core.hpp>
-
 #include <string>
 #include <vector>
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 namespace dr::analyzers::text {
 namespace {
@@ -59,6 +60,39 @@ std::vector<std::vector<size_t>> reading_rows(const std::vector<Quad>& boxes) {
   for (auto& r : rows) {
     std::stable_sort(r.members.begin(), r.members.end(), [&](size_t a, size_t b) { return g[a].left < g[b].left; });
     out.push_back(std::move(r.members));
+  }
+  return out;
+}
+
+std::vector<DetBox> merge_row_pieces(const std::vector<DetBox>& boxes, float gap) {
+  std::vector<Quad> quads;
+  for (auto& b : boxes) quads.push_back(b.quad);
+  auto level = [](const Quad& q) {
+    float dx = q[1].x - q[0].x;
+    return dx > 0 && std::abs(q[1].y - q[0].y) <= 0.05f * dx && std::abs(q[2].y - q[3].y) <= 0.05f * dx;
+  };
+  std::vector<DetBox> out;
+  for (auto& row : reading_rows(quads)) {
+    DetBox cur = boxes[row[0]];
+    for (size_t k = 1; k < row.size(); ++k) {
+      const DetBox& next = boxes[row[k]];
+      Geo a = geo(cur.quad), b = geo(next.quad);
+      float right = std::max(cur.quad[1].x, cur.quad[2].x);
+      float h = std::min(a.height, b.height);
+      bool similar = std::max(a.height, b.height) <= 1.5f * h;
+      if (level(cur.quad) && level(next.quad) && similar && b.left - right < gap * h) {
+        float x0 = std::min(a.left, b.left), x1 = right, y0 = cur.quad[0].y, y1 = cur.quad[2].y;
+        for (auto& p : next.quad) x1 = std::max(x1, p.x);
+        for (const Quad* q : {&std::as_const(cur.quad), &next.quad})
+          for (auto& p : *q) y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+        cur.quad = {cv::Point2f(x0, y0), {x1, y0}, {x1, y1}, {x0, y1}};
+        cur.score = std::max(cur.score, next.score);
+      } else {
+        out.push_back(cur);
+        cur = next;
+      }
+    }
+    out.push_back(cur);
   }
   return out;
 }

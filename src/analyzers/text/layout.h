@@ -12,6 +12,11 @@ namespace dr::analyzers::text {
 // overlap by at least half the smaller box's height and their centres are within that height of each other.
 std::vector<std::vector<size_t>> reading_rows(const std::vector<Quad>& boxes);
 
+// Merges boxes of one row that overlap or nearly touch (a gap under `gap` times the text height), when both are
+// level and of similar height: the detector sometimes cuts one line in two overlapping pieces, which would read a
+// letter twice. The merged box is the pieces' bounding rectangle; its score the higher of theirs.
+std::vector<DetBox> merge_row_pieces(const std::vector<DetBox>& boxes, float gap = 0.3f);
+
 // The texts joined in reading order: boxes of one row with a space, rows with a newline.
 std::string join_rows(const std::vector<std::vector<size_t>>& rows, const std::vector<std::string>& texts);
 

@@ -49,11 +49,12 @@ std::vector<DetBox> Ocr::detect(const cv::Mat& rgb) const {
     throw std::runtime_error("the text detector's output is not a probability map of its input's size");
   // The map is only read, never written: wrapping the output's buffer avoids a copy.
   cv::Mat prob(size.height, size.width, CV_32F, const_cast<float*>(p));
-  return db_boxes(prob, rgb.cols, rgb.rows, opts_.det);
+  return merge_row_pieces(db_boxes(prob, rgb.cols, rgb.rows, opts_.det));
 }
 
-int Ocr::orient(std::vector<cv::Mat>& lines) const {
-  if (!cls_ || !opts_.classify || lines.empty()) return 0;
+std::vector<bool> Ocr::orient(std::vector<cv::Mat>& lines) const {
+  std::vector<bool> turned(lines.size(), false);
+  if (!cls_ || !opts_.classify || lines.empty()) return turned;
   // PaddleOCR squeezes a whole line into the classifier's 192x48 input; a long line then becomes unreadable and is
   // sometimes turned upside down by mistake (imageTextN.png loses a line that way). Here a line wider than the
   // input is judged on up to three windows of the input's aspect (start, middle, end) and the votes are averaged.
@@ -95,11 +96,10 @@ int Ocr::orient(std::vector<cv::Mat>& lines) const {
       counts[owner[start + i]] += 1;
     }
   }
-  int turned = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (counts[i] && votes[i] / counts[i] >= opts_.cls_thresh) {
       cv::rotate(lines[i], lines[i], cv::ROTATE_180);
-      ++turned;
+      turned[i] = true;
     }
   }
   return turned;
@@ -156,7 +156,7 @@ OcrResult Ocr::run(const cv::Mat& rgb) const {
   crops.reserve(boxes.size());
   for (auto& b : boxes) crops.push_back(crop_quad(rgb, b.quad));
   t0 = Clock::now();
-  orient(crops);
+  std::vector<bool> turned = orient(crops);
   res.timings.classify_ms = ms_since(t0);
   t0 = Clock::now();
   std::vector<LineText> texts = recognize(crops);
@@ -165,13 +165,19 @@ OcrResult Ocr::run(const cv::Mat& rgb) const {
   std::vector<Quad> kept_boxes;
   std::vector<std::string> kept_texts;
   std::vector<float> kept_scores;
+  size_t kept_turned = 0;
   for (size_t i = 0; i < boxes.size(); ++i) {
     if (texts[i].text.empty() || texts[i].score < opts_.drop_score) continue;
     kept_boxes.push_back(boxes[i].quad);
     kept_texts.push_back(texts[i].text);
     kept_scores.push_back(texts[i].score);
+    kept_turned += turned[i];
   }
-  auto rows = reading_rows(kept_boxes);
+  // A photo taken upside down: most lines were turned, so the page is read from its bottom-right corner.
+  std::vector<Quad> order_boxes = kept_boxes;
+  if (2 * kept_turned > kept_boxes.size())
+    for (auto& q : order_boxes) q = {-q[2], -q[3], -q[0], -q[1]};
+  auto rows = reading_rows(order_boxes);
   for (auto& r : rows)
     for (size_t i : r) res.lines.push_back({kept_texts[i], kept_scores[i], kept_boxes[i]});
   res.full = join_rows(rows, kept_texts);

@@ -48,7 +48,7 @@ struct OcrTimings {
 };
 
 struct OcrResult {
-  std::vector<TextLine> lines;  // in reading order
+  std::vector<TextLine> lines;  // in reading order (of the page turned upright when most lines were upside down)
   std::string full;             // the lines' text in reading order: one row of text per line
   OcrTimings timings;
 };
@@ -63,8 +63,8 @@ class Ocr {
 
   // The steps, for tests and benchmarks.
   std::vector<DetBox> detect(const cv::Mat& rgb) const;
-  // Turns upside-down lines upright in place; returns how many were turned.
-  int orient(std::vector<cv::Mat>& lines) const;
+  // Turns upside-down lines upright in place; returns which were turned.
+  std::vector<bool> orient(std::vector<cv::Mat>& lines) const;
   std::vector<LineText> recognize(const std::vector<cv::Mat>& lines) const;
 
   const OcrOptions& options() const { return opts_; }

@@ -163,5 +163,25 @@ TEST(TextLayout, CloseLinesOfSmallTextStaySeparate) {
   EXPECT_EQ(reading_rows(boxes).size(), 10u);
 }
 
+TEST(TextLayout, OverlappingPiecesOfOneLineMerge) {
+  std::vector<DetBox> boxes = {
+      {rect(40, 30, 370, 50), 0.8f},   // "Harbour Street"
+      {rect(395, 28, 110, 52), 0.9f},  // "t 42": overlaps the first piece
+      {rect(700, 30, 100, 50), 0.7f},  // far to the right: another column
+      {rect(40, 120, 300, 30), 0.8f},  // the next line
+  };
+  auto merged = merge_row_pieces(boxes);
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_FLOAT_EQ(merged[0].quad[0].x, 40);
+  EXPECT_FLOAT_EQ(merged[0].quad[0].y, 28);
+  EXPECT_FLOAT_EQ(merged[0].quad[2].x, 505);
+  EXPECT_FLOAT_EQ(merged[0].quad[2].y, 80);
+  EXPECT_FLOAT_EQ(merged[0].score, 0.9f);
+  EXPECT_FLOAT_EQ(merged[1].quad[0].x, 700);
+  // Tilted pieces are left alone.
+  Quad tilted{cv::Point2f(400, 40), {500, 60}, {495, 110}, {395, 90}};
+  EXPECT_EQ(merge_row_pieces({{rect(40, 30, 370, 50), 0.8f}, {tilted, 0.8f}}).size(), 2u);
+}
+
 }  // namespace
 }  // namespace dr::analyzers::text

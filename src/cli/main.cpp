@@ -1,3 +1,4 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   DARKROOM_COMMANDS(DARKROOM_REGISTER)
 #undef DARKROOM_REGISTER
 
+  spdlog::set_default_logger(spdlog::stderr_color_st("darkroom"));  // stdout is for results
   spdlog::set_pattern("darkroom: %v");
   spdlog::set_level(spdlog::level::warn);
   if (const char* lvl = std::getenv("DARKROOM_LOG")) spdlog::set_level(spdlog::level::from_str(lvl));

@@ -18,6 +18,9 @@ void init_vips() {
     vips_concurrency_set(1);  // darkroom parallelises across photos, not inside one
     vips_cache_set_max(0);    // photos are decoded once; caching them only costs memory
     vips_leak_set(FALSE);
+    // libvips' warnings ("error in tile ...") duplicate the error each decode reports; keep stderr for darkroom.
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {},
+                      nullptr);
   });
 }
 
@@ -115,8 +118,10 @@ Decoded finish(vips::VImage im, Info info, const DecodeOptions& opts) {
     auto range = im.max();
     if (range <= 1.0) im = im * 255.0;
   }
-  if (im.bands() == 1) im = im.bandjoin(std::vector<vips::VImage>{im, im});
-  if (im.bands() == 2) im = im.extract_band(0).bandjoin(std::vector<vips::VImage>{im.extract_band(0), im.extract_band(0)});
+  if (im.bands() <= 2) {
+    auto grey = im.extract_band(0);
+    im = vips::VImage::bandjoin({grey, grey, grey});
+  }
   if (im.bands() > 3) im = im.extract_band(0, vips::VImage::option()->set("n", 3));
   im = im.cast(VIPS_FORMAT_UCHAR);
 

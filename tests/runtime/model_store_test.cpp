@@ -1,0 +1,145 @@
+#include "runtime/model_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/cli.h"
+#include "util/sha256.h"
+
+namespace fs = std::filesystem;
+using dr::runtime::Manifest;
+using dr::runtime::ModelError;
+using dr::runtime::ModelStore;
+using dr::test::TempDir;
+
+namespace {
+
+// A manifest with one model made of two small files whose sha256 the test knows.
+Manifest tiny_manifest(const std::string& url = "") {
+  nlohmann::json j = {
+      {"models",
+       {{{"id", "test/tiny"},
+         {"task", "faces"},
+         {"role", "detector"},
+         {"default", true},
+         {"files",
+          {{{"name", "model"}, {"path", "t/tiny.onnx"}, {"sha256", dr::util::sha256_hex("tiny model")},
+            {"url", url}},
+           {{"name", "keys"}, {"path", "t/keys.txt"}, {"sha256", dr::util::sha256_hex("a\nb\n")}}}}}}}};
+  return Manifest::parse(j);
+}
+
+}  // namespace
+
+TEST(Sha256, KnownVectors) {
+  // FIPS 180-4 examples.
+  EXPECT_EQ(dr::util::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(dr::util::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(dr::util::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  std::string million(1000000, 'a');
+  EXPECT_EQ(dr::util::sha256_hex(million), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(ModelStore, MissingFileNamesFileShaAndCommand) {
+  TempDir dir;
+  ModelStore store(dir.path(), tiny_manifest());
+  const auto& e = *store.manifest().find("test/tiny");
+  EXPECT_FALSE(store.installed(e));
+  try {
+    store.require(e);
+    FAIL() << "a missing model must throw";
+  } catch (const ModelError& ex) {
+    std::string m = ex.what();
+    EXPECT_NE(m.find("t/tiny.onnx"), std::string::npos) << m;
+    EXPECT_NE(m.find(e.files[0].sha256), std::string::npos) << m;
+    EXPECT_NE(m.find("models install test/tiny"), std::string::npos) << m;
+  }
+}
+
+TEST(ModelStore, Sha256MismatchIsCorrupt) {
+  TempDir dir;
+  ModelStore store(dir.path(), tiny_manifest());
+  const auto& e = *store.manifest().find("test/tiny");
+  fs::create_directories(dir / "t");
+  dr::test::write_file(dir / "t/tiny.onnx", "tiny modeL");
+  auto c = store.check(e.files[0]);
+  EXPECT_TRUE(c.present);
+  EXPECT_FALSE(c.sha256_ok);
+  EXPECT_EQ(c.actual_sha256, dr::util::sha256_hex("tiny modeL"));
+  try {
+    store.require(e);
+    FAIL() << "a corrupt model must throw";
+  } catch (const ModelError& ex) {
+    EXPECT_NE(std::string(ex.what()).find("corrupt"), std::string::npos) << ex.what();
+  }
+  // Fixing the file is noticed even though its verdict was remembered (size and mtime changed).
+  dr::test::write_file(dir / "t/tiny.onnx", "tiny model");
+  fs::last_write_time(dir / "t/tiny.onnx", fs::file_time_type::clock::now() + std::chrono::seconds(5));
+  EXPECT_TRUE(store.check(e.files[0]).sha256_ok);
+}
+
+TEST(ModelStore, InstallFromLocalMirrorChecksSha) {
+  TempDir dir, mirror, bad_mirror;
+  ModelStore store(dir.path(), tiny_manifest());
+  const auto& e = *store.manifest().find("test/tiny");
+  // A mirror with a wrong copy of the model (skipped) and one with the right files (flat layout, by base name).
+  fs::create_directories(bad_mirror / "t");
+  dr::test::write_file(bad_mirror / "t/tiny.onnx", "evil");
+  dr::test::write_file(mirror / "tiny.onnx", "tiny model");
+  dr::test::write_file(mirror / "keys.txt", "a\nb\n");
+  auto lines = store.install(e, {bad_mirror.path(), mirror.path()});
+  ASSERT_EQ(lines.size(), 3u);  // the refused bad copy, then the two installed files
+  EXPECT_NE(lines[0].find("not used"), std::string::npos) << lines[0];
+  EXPECT_TRUE(store.installed(e));
+  EXPECT_EQ(store.require(e, "keys"), (fs::path(dir.path()) / "t/keys.txt").string());
+  // A second install does nothing.
+  auto again = store.install(e, {mirror.path()});
+  EXPECT_NE(again[0].find("already installed"), std::string::npos);
+}
+
+TEST(ModelStore, InstallWithoutMirrorOrReachableUrlFailsClearly) {
+  TempDir dir;
+  ModelStore store(dir.path(), tiny_manifest("file:///nonexistent/darkroom/tiny.onnx"));
+  const auto& e = *store.manifest().find("test/tiny");
+  try {
+    store.install(e, {});
+    FAIL() << "install must fail";
+  } catch (const ModelError& ex) {
+    EXPECT_NE(std::string(ex.what()).find("cannot download"), std::string::npos) << ex.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "t/tiny.onnx"));
+}
+
+TEST(Manifest, BuiltinHasEveryModelWithInputFacts) {
+  TempDir dir;
+  auto m = Manifest::load(dir.path());
+  for (const char* id : {"face-detector/yunet-n", "face-detector/scrfd-500m", "face-embedder/mobilefacenet",
+                         "object-detector/yolox-nano", "text-detector/ppocrv4-det",
+                         "text-classifier/ppocr-mobile-v2-cls", "text-recognizer/ppocrv4-rec"}) {
+    auto e = m.find(id);
+    ASSERT_NE(e, nullptr) << id;
+    EXPECT_EQ(e->onnx().sha256.size(), 64u) << id;
+    EXPECT_FALSE(e->onnx().url.empty()) << id;
+    EXPECT_TRUE(e->input.contains("colour")) << id;
+    EXPECT_TRUE(e->input.contains("mean")) << id;
+  }
+  EXPECT_FALSE(m.find("face-detector/scrfd-500m")->default_install);  // non-commercial weights: never a default
+  EXPECT_NE(m.find("text-recognizer/ppocrv4-rec")->file("keys"), nullptr);
+  EXPECT_EQ(m.pick("faces", "detector")->id, "face-detector/yunet-n");
+}
+
+TEST(Manifest, UserEntriesInManifestDReplaceOrAdd) {
+  TempDir dir;
+  fs::create_directories(dir / "manifest.d");
+  dr::test::write_file(dir / "manifest.d/mine.json",
+                       R"({"models":[{"id":"text-recognizer/latin","task":"text","role":"recognizer",
+                       "files":[{"name":"model","path":"ocr/latin.onnx","sha256":"00"}]}]})");
+  auto m = Manifest::load(dir.path());
+  ASSERT_NE(m.find("text-recognizer/latin"), nullptr);
+  EXPECT_EQ(m.pick("text", "recognizer", "text-recognizer/latin")->id, "text-recognizer/latin");
+  EXPECT_THROW(m.pick("text", "recognizer", "no/such-model"), ModelError);
+  dr::test::write_file(dir / "manifest.d/broken.json", "{not json");
+  EXPECT_THROW(Manifest::load(dir.path()), ModelError);
+}

@@ -1,0 +1,199 @@
+// Device choice on a machine without a usable GPU, and the probe's failure modes through the fault-injection
+// switches of test builds (DARKROOM_TEST_HOOKS): every failure puts the model on the CPU, with a reason.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "runtime/runtime.h"
+#include "support/cli.h"
+
+namespace fs = std::filesystem;
+using dr::test::TempDir;
+
+namespace {
+
+bool machine_has_nvidia() { return fs::exists("/proc/driver/nvidia/version"); }
+
+// A model cache holding only YuNet (small and quick), copied from the installed test models.
+struct OneModel {
+  TempDir dir;
+  OneModel() {
+    fs::create_directories(dir / "faces");
+    fs::copy_file(dr::test::test_models_dir() + "/faces/yunet_n_dynamic.onnx", dir / "faces/yunet_n_dynamic.onnx");
+  }
+  nlohmann::json doctor(const std::vector<std::string>& extra, const std::vector<std::string>& env,
+                        std::string* err = nullptr) {
+    std::vector<std::string> args = {"--models", dir.path(), "doctor", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = dr::test::darkroom(args, env);
+    EXPECT_TRUE(r.ok()) << r.describe() << "\n" << r.err;
+    if (err) *err = r.err;
+    auto lines = dr::test::json_lines(r.out);
+    EXPECT_EQ(lines.size(), 1u) << r.out;
+    return lines.empty() ? nlohmann::json() : lines[0];
+  }
+  static const nlohmann::json& yunet(const nlohmann::json& d) {
+    static const nlohmann::json none;
+    for (auto& m : d["models"])
+      if (m["id"] == "face-detector/yunet-n") return m;
+    ADD_FAILURE() << "yunet missing from " << d.dump();
+    return none;
+  }
+};
+
+}  // namespace
+
+TEST(DeviceRequest, Parses) {
+  using dr::runtime::DeviceRequest;
+  EXPECT_EQ(DeviceRequest::parse("auto").kind, DeviceRequest::Auto);
+  EXPECT_EQ(DeviceRequest::parse("cpu").kind, DeviceRequest::Cpu);
+  EXPECT_EQ(DeviceRequest::parse("cuda").index, 0);
+  EXPECT_EQ(DeviceRequest::parse("cuda:1").index, 1);
+  EXPECT_THROW(DeviceRequest::parse("cuda:x"), std::invalid_argument);
+  EXPECT_THROW(DeviceRequest::parse("tpu"), std::invalid_argument);
+}
+
+TEST(Doctor, JsonHasTheContractKeys) {
+  OneModel m;
+  auto d = m.doctor({"--device", "cpu"}, {});
+  ASSERT_TRUE(d.contains("gpu"));
+  ASSERT_TRUE(d.contains("models"));
+  auto& y = OneModel::yunet(d);
+  for (const char* k : {"id", "task", "file", "sha256_ok", "provider_requested", "provider", "fallback_reason",
+                        "load_ms", "probe_ms"})
+    EXPECT_TRUE(y.contains(k)) << k;
+  EXPECT_EQ(y["task"], "faces");
+  EXPECT_EQ(y["sha256_ok"], true);
+  EXPECT_EQ(y["provider"], "CPUExecutionProvider");
+  EXPECT_EQ(y["provider_requested"], "CPUExecutionProvider");
+  EXPECT_TRUE(y["fallback_reason"].is_null());
+  EXPECT_GT(y["load_ms"].get<double>(), 0.0);
+  // Default models that are not installed are listed as missing.
+  bool embedder_missing = false;
+  for (auto& x : d["missing"]) embedder_missing |= x["id"] == "face-embedder/mobilefacenet";
+  EXPECT_TRUE(embedder_missing) << d["missing"].dump();
+}
+
+TEST(Doctor, AutoWithoutGpuIsQuietCpu) {
+  if (machine_has_nvidia()) GTEST_SKIP() << "this machine has an NVIDIA driver";
+  OneModel m;
+  std::string err;
+  auto d = m.doctor({}, {}, &err);
+  auto& y = OneModel::yunet(d);
+  EXPECT_EQ(y["provider_requested"], "CPUExecutionProvider");
+  EXPECT_TRUE(y["fallback_reason"].is_null());
+  EXPECT_EQ(y["probe_ms"].get<double>(), 0.0);
+  EXPECT_EQ(err, "");  // no warnings
+}
+
+TEST(Doctor, CudaRequestedWithoutProviderFallsBackWithReason) {
+  if (machine_has_nvidia()) GTEST_SKIP() << "this machine has an NVIDIA driver";
+  OneModel m;
+  auto d = m.doctor({"--device", "cuda", "--cuda-provider", "/nonexistent/libonnxruntime_providers_cuda.so"}, {});
+  auto& y = OneModel::yunet(d);
+  EXPECT_EQ(y["provider_requested"], "CUDAExecutionProvider");
+  EXPECT_EQ(y["provider"], "CPUExecutionProvider");
+  ASSERT_TRUE(y["fallback_reason"].is_string());
+  EXPECT_NE(y["fallback_reason"].get<std::string>().find("/nonexistent/libonnxruntime_providers_cuda.so"),
+            std::string::npos);
+  EXPECT_EQ(d["gpu"]["usable"], false);
+}
+
+TEST(Doctor, CudaProviderThatCannotLoadFallsBack) {
+  if (machine_has_nvidia()) GTEST_SKIP() << "this machine has an NVIDIA driver";
+  OneModel m;
+  std::string fake = m.dir / "libonnxruntime_providers_cuda.so";
+  dr::test::write_file(fake, "this is not a shared library");
+  auto d = m.doctor({"--device", "cuda:0", "--cuda-provider", fake}, {});
+  auto& y = OneModel::yunet(d);
+  EXPECT_EQ(y["provider"], "CPUExecutionProvider");
+  EXPECT_NE(y["fallback_reason"].get<std::string>().find("could not be loaded"), std::string::npos)
+      << y["fallback_reason"];
+}
+
+TEST(Probe, CrashingProbeLeavesTheProcessAliveOnCpu) {
+  OneModel m;
+  auto d = m.doctor({"--device", "cuda"}, {"DARKROOM_FAULT=fake-gpu,probe-crash"});
+  auto& y = OneModel::yunet(d);
+  EXPECT_EQ(y["provider_requested"], "CUDAExecutionProvider");
+  EXPECT_EQ(y["provider"], "CPUExecutionProvider");
+  EXPECT_NE(y["fallback_reason"].get<std::string>().find("signal 11"), std::string::npos) << y["fallback_reason"];
+  EXPECT_GT(y["probe_ms"].get<double>(), 0.0);
+}
+
+TEST(Probe, WrongNumbersMeanCpu) {
+  OneModel m;
+  auto d = m.doctor({"--device", "cuda"}, {"DARKROOM_FAULT=fake-gpu,probe-wrong"});
+  auto& y = OneModel::yunet(d);
+  EXPECT_EQ(y["provider"], "CPUExecutionProvider");
+  EXPECT_NE(y["fallback_reason"].get<std::string>().find("wrong numbers"), std::string::npos) << y["fallback_reason"];
+}
+
+TEST(Probe, GoodProbeIsAcceptedAndItsVerdictCached) {
+  OneModel m;
+  auto d = m.doctor({"--device", "cuda"}, {"DARKROOM_FAULT=fake-gpu"});
+  auto& y = OneModel::yunet(d);
+  EXPECT_EQ(y["provider"], "CUDAExecutionProvider");
+  EXPECT_TRUE(y["fallback_reason"].is_null());
+  EXPECT_FALSE(y["probe_cached"].get<bool>());
+  // The second start does not probe again; a crash switch is not even reached.
+  auto d2 = m.doctor({"--device", "cuda"}, {"DARKROOM_FAULT=fake-gpu,probe-crash"});
+  auto& y2 = OneModel::yunet(d2);
+  EXPECT_TRUE(y2["probe_cached"].get<bool>());
+  EXPECT_EQ(y2["provider"], "CUDAExecutionProvider");
+}
+
+TEST(Probe, HangingProbeTimesOut) {
+  // In-process, with a short timeout, so that the test stays quick.
+  setenv("DARKROOM_FAULT", "fake-gpu,probe-hang", 1);
+  OneModel m;
+  dr::runtime::Options o;
+  o.device = dr::runtime::DeviceRequest::parse("cuda");
+  o.threads = 1;
+  o.self_exe = DARKROOM_BIN;
+  o.probe_timeout_ms = 1500;
+  dr::runtime::Runtime rt(o);
+  auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
+  auto& e = *store.manifest().find("face-detector/yunet-n");
+  auto s = rt.open(e, store.require(e), e.onnx().sha256);
+  unsetenv("DARKROOM_FAULT");
+  auto p = s->placement();
+  EXPECT_EQ(p.provider, "CPUExecutionProvider");
+  ASSERT_TRUE(p.fallback_reason);
+  EXPECT_NE(p.fallback_reason->find("timed out"), std::string::npos) << *p.fallback_reason;
+}
+
+TEST(Probe, GpuErrorAtRunTimeReRunsOnCpuAndDemotes) {
+  setenv("DARKROOM_FAULT", "fake-gpu", 1);
+  OneModel m;
+  dr::runtime::Options o;
+  o.device = dr::runtime::DeviceRequest::parse("cuda");
+  o.threads = 1;
+  o.self_exe = DARKROOM_BIN;
+  dr::runtime::Runtime rt(o);
+  auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
+  auto& e = *store.manifest().find("face-detector/yunet-n");
+  auto s = rt.open(e, store.require(e), e.onnx().sha256);
+  ASSERT_EQ(s->placement().provider, "CUDAExecutionProvider");
+
+  std::vector<float> pixels(3 * 64 * 64, 100.f);
+  std::vector<int64_t> shape = {1, 3, 64, 64};
+  auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  auto run = [&] {
+    std::vector<Ort::Value> in;
+    in.push_back(Ort::Value::CreateTensor<float>(mem, pixels.data(), pixels.size(), shape.data(), shape.size()));
+    auto out = s->run(in);
+    const float* p = out[0].GetTensorData<float>();
+    return std::vector<float>(p, p + out[0].GetTensorTypeAndShapeInfo().GetElementCount());
+  };
+  auto good = run();
+  setenv("DARKROOM_FAULT", "fake-gpu,gpu-run-error", 1);
+  auto after_error = run();  // must not throw: re-run on the CPU
+  unsetenv("DARKROOM_FAULT");
+  EXPECT_EQ(good, after_error);
+  auto p = s->placement();
+  EXPECT_EQ(p.provider, "CPUExecutionProvider");
+  ASSERT_TRUE(p.fallback_reason);
+  EXPECT_NE(p.fallback_reason->find("injected GPU run error"), std::string::npos);
+}

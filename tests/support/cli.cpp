@@ -1,0 +1,60 @@
+#include "support/cli.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace dr::test {
+
+util::ProcessResult darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {DARKROOM_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return util::run_process(argv, 600000, env);
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+  std::vector<nlohmann::json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      v.push_back(nlohmann::json::parse(line));
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not a JSON line: " << line;
+    }
+  }
+  return v;
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = (fs::temp_directory_path() / ("darkroom-test-" + std::to_string(getpid()) + "-" + std::to_string(rd())))
+              .string();
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+std::string shared_dir() { return DARKROOM_SHARED_DIR; }
+std::string test_models_dir() { return DARKROOM_TEST_MODELS_DIR; }
+std::string opencv_sample(const std::string& name) { return "/usr/share/doc/opencv-doc/examples/data/" + name; }
+std::string skimage_sample(const std::string& name) {
+  return "/usr/lib/python3/dist-packages/skimage/data/" + name;
+}
+
+}  // namespace dr::test

@@ -1,0 +1,39 @@
+// Helpers for tests that drive the built darkroom binary.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "util/process.h"
+
+namespace dr::test {
+
+// Runs DARKROOM_BIN with args; env entries ("NAME=value") are added. 10-minute timeout.
+util::ProcessResult darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// Each non-empty stdout line parsed as JSON (a line that is not JSON fails the calling test).
+std::vector<nlohmann::json> json_lines(const std::string& out);
+
+// A fresh empty folder under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::string& bytes);
+std::string shared_dir();       // ../shared
+std::string test_models_dir();  // the models installed by `make models`
+// Debian's sample photos.
+std::string opencv_sample(const std::string& name);   // /usr/share/doc/opencv-doc/examples/data/<name>
+std::string skimage_sample(const std::string& name);  // .../skimage/data/<name>
+
+}  // namespace dr::test

@@ -7,6 +7,7 @@
 #include "analyzers/clip/clip_task.h"
 #include "analyzers/objects/objects_task.h"
 #include "analyzers/task.h"
+#include "analyzers/text/text_task.h"
 
 namespace dr::analyzers {
 namespace {
@@ -24,6 +25,7 @@ const std::vector<Entry>& entries() {
       {"pdq", &make_pdq_task, ""},
       {"objects", &make_objects_task, "objects"},
       {"clip", &make_clip_task, "clip"},
+      {"text", &make_text_task, "text"},
   };
   return list;
 }

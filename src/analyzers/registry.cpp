@@ -3,9 +3,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "analyzers/pdq/pdq_task.h"
 #include "analyzers/clip/clip_task.h"
+#include "analyzers/faces/faces_task.h"
 #include "analyzers/objects/objects_task.h"
+#include "analyzers/pdq/pdq_task.h"
 #include "analyzers/task.h"
 #include "analyzers/text/text_task.h"
 
@@ -23,9 +24,10 @@ struct Entry {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> list = {
       {"pdq", &make_pdq_task, ""},
+      {"faces", make_faces_task, "faces"},
       {"objects", &make_objects_task, "objects"},
-      {"clip", &make_clip_task, "clip"},
       {"text", &make_text_task, "text"},
+      {"clip", &make_clip_task, "clip"},
   };
   return list;
 }

@@ -8,11 +8,16 @@ SHARED=${SHARED:-$ROOT/../shared}
 LIB=${DEMO_LIBRARY:-$(mktemp -d /tmp/darkroom-demo.XXXXXX)}
 export DARKROOM_LIBRARY=$LIB
 
+# DEMO_PHOTOS (folders or files, space-separated) replaces the sample photos (the end-to-end test uses it).
 PHOTOS=()
-for d in /usr/lib/python3/dist-packages/skimage/data /usr/share/doc/opencv-doc/examples/data; do
-  [ -d "$d" ] && PHOTOS+=("$d")
-done
-[ -d "$SHARED/testdata/pdq" ] && PHOTOS+=("$SHARED/testdata/pdq")
+if [ -n "${DEMO_PHOTOS:-}" ]; then
+  read -r -a PHOTOS <<<"$DEMO_PHOTOS"
+else
+  for d in /usr/lib/python3/dist-packages/skimage/data /usr/share/doc/opencv-doc/examples/data; do
+    [ -d "$d" ] && PHOTOS+=("$d")
+  done
+  [ -d "$SHARED/testdata/pdq" ] && PHOTOS+=("$SHARED/testdata/pdq")
+fi
 if [ ${#PHOTOS[@]} -eq 0 ]; then
   echo "demo: no sample photos; run scripts/setup.sh (it installs opencv-doc and python3-skimage)" >&2
   exit 1
@@ -34,7 +39,7 @@ for q in "bridge" "cat" "person" "2019"; do
   step "darkroom search $q"
   "$DARKROOM" search "$q" || true
 done
-if "$DARKROOM" people --help >/dev/null 2>&1; then
+if "$DARKROOM" --help | grep -q '^  people'; then
   step "darkroom people"
   "$DARKROOM" people
 fi

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED=${DARKROOM_SHARED_DIR:-$ROOT/../shared}
+SHARED=${DARKROOM_SHARED_DIR:-$ROOT/../shared}  # as the CMake cache variable of the same name
 DATA=$SHARED/testdata/pdq
 DARKROOM=${DARKROOM:-$ROOT/build/darkroom}
 SCRATCH=${SCRATCH:-/tmp/scratch/pdq-compare}

@@ -1,5 +1,6 @@
 #include "image/jpeg_fast.h"
 
+#include <sys/stat.h>
 #include <turbojpeg.h>
 
 #include <cerrno>
@@ -98,16 +99,44 @@ bool is_sof(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8
 
 }  // namespace
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+namespace {
+
+using File = std::unique_ptr<FILE, int (*)(FILE*)>;
+
+File open_file(const std::string& path) {
+  File f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) throw Error("cannot open " + path + ": " + std::strerror(errno));
+  return f;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_file(const std::string& path, uint64_t max_bytes) {
+  File f = open_file(path);
+  struct stat st {};
+  if (fstat(fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) > max_bytes)
+    throw Error(path + ": file is " + std::to_string(st.st_size) + " bytes, above the limit of " +
+                std::to_string(max_bytes) + " bytes");
   std::vector<uint8_t> buf;
+  if (S_ISREG(st.st_mode) && st.st_size > 0) buf.reserve(size_t(st.st_size));
   uint8_t chunk[1 << 16];
   size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, f.get())) > 0) buf.insert(buf.end(), chunk, chunk + n);
+  while ((n = std::fread(chunk, 1, sizeof chunk, f.get())) > 0) {
+    if (buf.size() + n > max_bytes) throw Error(path + ": more than " + std::to_string(max_bytes) + " bytes");
+    buf.insert(buf.end(), chunk, chunk + n);
+  }
   if (std::ferror(f.get())) throw Error("cannot read " + path + ": " + std::strerror(errno), false);
   if (buf.empty()) throw Error(path + ": empty file");
   return buf;
+}
+
+bool file_looks_like_jpeg(const std::string& path) {
+  File f = open_file(path);
+  uint8_t head[4];
+  const size_t n = std::fread(head, 1, sizeof head, f.get());
+  if (std::ferror(f.get())) throw Error("cannot read " + path + ": " + std::strerror(errno), false);
+  if (n == 0) throw Error(path + ": empty file");
+  return looks_like_jpeg(head, n);
 }
 
 bool looks_like_jpeg(const uint8_t* data, size_t size) {

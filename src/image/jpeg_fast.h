@@ -18,8 +18,15 @@ struct Grey {
   std::vector<uint8_t> pixels;  // width * height
 };
 
-// Reads a whole file; throws image::Error ("cannot read FILE: reason") when it cannot, or when it is empty.
-std::vector<uint8_t> read_file(const std::string& path);
+// A JPEG file larger than this is refused before it is read (the largest real photos are a few hundred MB).
+inline constexpr uint64_t kMaxJpegFileBytes = uint64_t(1) << 30;
+
+// Reads a whole file; throws image::Error ("cannot read FILE: reason") when it cannot, when it is empty, or when it
+// is larger than max_bytes.
+std::vector<uint8_t> read_file(const std::string& path, uint64_t max_bytes = kMaxJpegFileBytes);
+
+// Whether the file starts like a JPEG (reads 4 bytes); throws image::Error when it cannot be opened or is empty.
+bool file_looks_like_jpeg(const std::string& path);
 
 bool looks_like_jpeg(const uint8_t* data, size_t size);  // starts with the SOI marker and another marker
 

@@ -219,3 +219,16 @@ TEST_F(PdqBadInput, PixelModesOfTheSamePhotoAgree) {
   auto one_bit = expect_hash(pdq_data_dir() + "misc-images/modes/1.png");
   EXPECT_LE(one_bit.hash.distance(base.hash), 31);  // dithered: a match, if not a close one
 }
+
+TEST_F(PdqBadInput, OversizedJpegFileIsRefusedBeforeReading) {
+  const std::string p = pdq_data_dir() + "reg-test-input/labelme-subset/q1050.jpg";  // 17,984 bytes
+  try {
+    dr::image::read_file(p, 10'000);
+    ADD_FAILURE() << "no size error";
+  } catch (const dr::image::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("above the limit"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(dr::image::read_file(p, 20'000).size(), 17'984u);
+  EXPECT_TRUE(dr::image::file_looks_like_jpeg(p));
+  EXPECT_FALSE(dr::image::file_looks_like_jpeg(pdq_data_dir() + "reg-test-input/pen-and-coaster.png"));
+}

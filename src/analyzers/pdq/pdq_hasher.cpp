@@ -64,6 +64,42 @@ PdqFileHash hash_decoded(const image::Decoded& d, const std::string& name, const
   return out;
 }
 
+PdqFileHash hash_jpeg(const uint8_t* data, size_t size, const std::string& name, const PdqOptions& opts,
+                      pdq::Hasher& hasher) {
+  const image::JpegHeader hd = image::jpeg_header(data, size, name, opts.limits);
+  check_size(hd.width, hd.height, name);
+  PdqFileHash out;
+  if (opts.exact) {
+    image::Pixels px = image::decode_jpeg_full(data, size, name, opts.limits);
+    out.width = px.width;
+    out.height = px.height;
+    out.result = hash_exact_pixels(px.data.data(), px.width, px.height, px.channels, opts.dihedral, hasher);
+    return out;
+  }
+  // The stored pixels are hashed and the EXIF orientation applied to the DCT coefficients: the reference's own
+  // dihedral rule, so a rotated phone photo matches the reference's dihedral hash of it. (Rotating the pixels
+  // first differs from that by up to ~18 bits on the exif-rotn photos: the reference's box filter is not
+  // symmetric.)
+  image::Grey g = image::decode_jpeg_luma(data, size, name, opts.jpeg_min_side, opts.limits);
+  const int orientation = image::jpeg_exif_orientation(data, size);
+  const bool swap = orientation >= 5 && orientation <= 8;
+  out.width = swap ? hd.height : hd.width;
+  out.height = swap ? hd.width : hd.height;
+  std::vector<float> luma(g.pixels.size());
+  pdq::luma_from_grey(g.pixels.data(), g.width, g.height, size_t(g.width), luma.data());
+  out.result = hash_plane(luma, g.width, g.height, opts.dihedral, pdq::dihedral_for_orientation(orientation), hasher);
+  return out;
+}
+
+image::DecodeOptions vips_options(const PdqOptions& opts) {
+  // As stored (no autorotate): the orientation is applied in the DCT domain, as for JPEGs.
+  image::DecodeOptions dopt;
+  dopt.limits = opts.limits;
+  dopt.autorotate = false;
+  dopt.max_side = opts.exact ? 0 : kPdqWorkingSide;
+  return dopt;
+}
+
 }  // namespace
 
 pdq::Result pdq_hash_rgb(const image::Rgb& rgb, bool dihedral, pdq::Hasher& hasher, const std::string& name) {
@@ -73,42 +109,17 @@ pdq::Result pdq_hash_rgb(const image::Rgb& rgb, bool dihedral, pdq::Hasher& hash
 PdqFileHash pdq_hash_buffer(const uint8_t* data, size_t size, const std::string& name, const PdqOptions& opts,
                             pdq::Hasher& hasher) {
   if (size == 0) throw image::Error(name + ": empty file");
-  if (image::looks_like_jpeg(data, size)) {
-    const image::JpegHeader hd = image::jpeg_header(data, size, name, opts.limits);
-    check_size(hd.width, hd.height, name);
-    PdqFileHash out;
-    if (opts.exact) {
-      image::Pixels px = image::decode_jpeg_full(data, size, name, opts.limits);
-      out.width = px.width;
-      out.height = px.height;
-      out.result = hash_exact_pixels(px.data.data(), px.width, px.height, px.channels, opts.dihedral, hasher);
-      return out;
-    }
-    // The stored pixels are hashed and the EXIF orientation applied to the DCT coefficients: the reference's own
-    // dihedral rule, so a rotated phone photo matches the reference's dihedral hash of it. (Rotating the pixels
-    // first differs from that by up to ~18 bits on the exif-rotn photos: the reference's box filter is not
-    // symmetric.)
-    image::Grey g = image::decode_jpeg_luma(data, size, name, opts.jpeg_min_side, opts.limits);
-    const int orientation = image::jpeg_exif_orientation(data, size);
-    const bool swap = orientation >= 5 && orientation <= 8;
-    out.width = swap ? hd.height : hd.width;
-    out.height = swap ? hd.width : hd.height;
-    std::vector<float> luma(g.pixels.size());
-    pdq::luma_from_grey(g.pixels.data(), g.width, g.height, size_t(g.width), luma.data());
-    out.result = hash_plane(luma, g.width, g.height, opts.dihedral, pdq::dihedral_for_orientation(orientation), hasher);
-    return out;
-  }
-  // Everything else through libvips, as stored; the orientation is applied in the DCT domain as for JPEGs.
-  image::DecodeOptions dopt;
-  dopt.limits = opts.limits;
-  dopt.autorotate = false;
-  dopt.max_side = opts.exact ? 0 : kPdqWorkingSide;
-  return hash_decoded(image::decode_buffer(data, size, name, dopt), name, opts, hasher);
+  if (image::looks_like_jpeg(data, size)) return hash_jpeg(data, size, name, opts, hasher);
+  return hash_decoded(image::decode_buffer(data, size, name, vips_options(opts)), name, opts, hasher);
 }
 
 PdqFileHash pdq_hash_file(const std::string& path, const PdqOptions& opts, pdq::Hasher& hasher) {
-  std::vector<uint8_t> bytes = image::read_file(path);
-  return pdq_hash_buffer(bytes.data(), bytes.size(), path, opts, hasher);
+  // JPEGs are read whole for TurboJPEG; everything else is left to libvips, which reads the file as it needs it.
+  if (image::file_looks_like_jpeg(path)) {
+    const std::vector<uint8_t> bytes = image::read_file(path);
+    return hash_jpeg(bytes.data(), bytes.size(), path, opts, hasher);
+  }
+  return hash_decoded(image::decode(path, vips_options(opts)), path, opts, hasher);
 }
 
 }  // namespace dr::analyzers

@@ -9,7 +9,7 @@ and imageTextR.png. Each image's truth is known; the score is the character erro
 truth, whitespace runs squeezed to one space).
 
 Usage: bench/text_peers.py [--darkroom build/darkroom] [--models .models] [--peers /tmp/peers] [--out DIR]
-       [--only darkroom,node,tesseract] [--repeat N]
+       [--only darkroom,node,tesseract] [--json FILE]
 The Node peer is installed outside the repository (see BENCHMARKS.md, section Text):
   mkdir -p /tmp/peers && cd /tmp/peers && npm init -y && npm install --ignore-scripts @gutenye/ocr-node@1.4.8
 """
@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -114,6 +115,14 @@ def corpus(out):
             add("photo_" + photo.split(".")[0], "\n".join(t for t, *_ in lines), photo=src, size=size, bg="black",
                 lines=lines)
 
+    # Camera-sized photos (12 MP), the usual input of a photo library.
+    src = os.path.join(SKIMAGE, "coffee.png")
+    if os.path.exists(src):
+        big = [("CAFE CENTRAL", "DejaVuSans-Bold.ttf", 200, "#ffffff", 200, 400),
+               ("espresso 2.50", "DejaVuSerif.ttf", 140, "#fae63c", 200, 650)]
+        add("photo12mp_coffee", "\n".join(t for t, *_ in big), photo=src, size=(4000, 3000), bg="black", lines=big)
+        add("notext12mp_coffee", "", "empty", photo=src, size=(4000, 3000), bg="black", lines=[])
+
     rnd = random.Random(6)
     dense = [" ".join(rnd.choice(WORDS) for _ in range(9)) for _ in range(32)]
     add("dense_page", "\n".join(dense), "bad", size=(1000, 1000), bg="white",
@@ -140,45 +149,57 @@ def corpus(out):
     return items
 
 
-def run_darkroom(exe, models, paths):
-    """A process per image (one worker, ONNX Runtime on both cores, models loaded cold each time); the time per
-    image is the process's own decode + text timing. Returns ({path: (text, ms)}, wall seconds of all processes)."""
-    res = {}
+def cpu_of(cmd, env=None, timeout=600):
+    """Runs a command; returns (stdout, CPU seconds of the process and its threads, wall seconds)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    for path in paths:
-        p = subprocess.run([exe, "--models", models, "analyze", "--tasks", "text", path], capture_output=True,
-                           text=True)
-        j = json.loads(p.stdout.splitlines()[0])
-        if "error" in j:
-            print("darkroom error on", j["path"], j["error"], file=sys.stderr)
-        t = j.get("timings_ms", {})
-        res[path] = (j.get("text", {}).get("full", ""), t.get("text", 0) + t.get("decode", 0))
-    return res, time.perf_counter() - t0
-
-
-def run_node(peers, paths):
-    script = os.path.join(HERE, "text_peer_node.mjs")
-    t0 = time.perf_counter()
-    p = subprocess.run(["node", script] + paths, capture_output=True, text=True,
-                       env=dict(os.environ, PEERS_DIR=peers))
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+        out = p.stdout
+    except subprocess.TimeoutExpired:
+        out = None
     wall = time.perf_counter() - t0
-    if p.returncode:
-        print(p.stderr[-2000:], file=sys.stderr)
-    res = {}
-    for line in p.stdout.splitlines():
-        j = json.loads(line)
-        res[j["path"]] = (j["text"], j["ms"])
-    return res, wall
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return out, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), wall
 
 
-def run_tesseract(paths):
-    res = {}
-    t0 = time.perf_counter()
-    for path in paths:
-        t1 = time.perf_counter()
-        p = subprocess.run(["tesseract", path, "-", "-l", "eng"], capture_output=True, text=True)
-        res[path] = (p.stdout, (time.perf_counter() - t1) * 1000)
-    return res, time.perf_counter() - t0
+class Darkroom:
+    name = "darkroom"
+
+    def __init__(self, exe, models):
+        self.exe, self.models = exe, models
+
+    def run(self, path):
+        out, cpu, wall = cpu_of([self.exe, "--models", self.models, "analyze", "--tasks", "text", path])
+        if out is None:
+            return None, cpu, wall, float("nan")
+        j = json.loads(out.splitlines()[0])
+        if "error" in j:
+            print("darkroom error on", path, j["error"], file=sys.stderr)
+        t = j.get("timings_ms", {})
+        return j.get("text", {}).get("full", ""), cpu, wall, t.get("text", 0) + t.get("decode", 0)
+
+
+class Node:
+    name = "node"
+
+    def __init__(self, peers):
+        self.env = dict(os.environ, PEERS_DIR=peers)
+
+    def run(self, path):
+        out, cpu, wall = cpu_of(["node", os.path.join(HERE, "text_peer_node.mjs"), path], env=self.env, timeout=300)
+        if not out:
+            return None, cpu, wall, float("nan")
+        j = json.loads(out.splitlines()[0])
+        return j["text"], cpu, wall, j["ms"]
+
+
+class Tesseract:
+    name = "tesseract"
+
+    def run(self, path):
+        out, cpu, wall = cpu_of(["tesseract", path, "-", "-l", "eng"])
+        return out, cpu, wall, wall * 1000
 
 
 def main():
@@ -192,55 +213,67 @@ def main():
     args = ap.parse_args()
 
     items = corpus(args.out)
-    paths = [p for _, p, _, _ in items]
-    engines = args.only.split(",")
-    results, walls = {}, {}
-    for e in engines:
+    engines = []
+    for e in args.only.split(","):
         if e == "darkroom":
-            results[e], walls[e] = run_darkroom(args.darkroom, args.models, paths)
+            engines.append(Darkroom(args.darkroom, args.models))
         elif e == "node":
-            if not os.path.isdir(os.path.join(args.peers, "node_modules/@gutenye/ocr-node")):
+            if os.path.isdir(os.path.join(args.peers, "node_modules/@gutenye/ocr-node")):
+                engines.append(Node(args.peers))
+            else:
                 print("skipping node: @gutenye/ocr-node is not installed in", args.peers, file=sys.stderr)
-                continue
-            results[e], walls[e] = run_node(args.peers, paths)
         elif e == "tesseract":
-            results[e], walls[e] = run_tesseract(paths)
-    engines = [e for e in engines if e in results]
+            engines.append(Tesseract())
 
-    head = "| image | chars | " + " | ".join("%s CER | %s ms" % (e, e) for e in engines) + " |"
-    print(head)
-    print("|" + "---|" * (2 + 2 * len(engines)))
-    totals = {e: {"edits": 0, "chars": 0, "ms": 0.0, "n": 0, "empty_ms": 0.0, "n_empty": 0} for e in engines}
+    # What a process costs with nothing to read (start-up, model loading): a 1x1 white image. It is subtracted
+    # from each image's CPU time, so that the figures are the cost of reading the image itself.
+    blank = os.path.join(args.out, "blank_1x1.png")
+    magick(["-size", "1x1", "xc:white", "PNG24:" + blank])
+    base = {e.name: min(e.run(blank)[1] for _ in range(2)) for e in engines}
+
+    print("CPU seconds per image (process CPU time minus the blank-image baseline), engines interleaved image by "
+          "image; ms = the engine's own timing of the image (wall clock, in-process)\n")
+    print("| image | chars | " + " | ".join("%s CER | %s CPU s | %s ms" % ((e.name,) * 3) for e in engines) + " |")
+    print("|" + "---|" * (2 + 3 * len(engines)))
+    keys = ("edits", "chars", "cpu", "ms", "n", "e_cpu", "e_ms", "e_n")
+    totals = {e.name: dict.fromkeys(keys, 0.0) for e in engines}
     per_image = []
     for name, path, truth, kind in items:
         row = "| %s%s | %d |" % (name, " (no text)" if kind == "empty" else "", len(squeeze(truth)))
         rec = {"image": name, "kind": kind, "truth": truth}
         for e in engines:
-            text, ms = results[e].get(path, ("", float("nan")))
+            text, cpu, wall, ms = e.run(path)
+            cpu = max(0.0, cpu - base[e.name])
+            t = totals[e.name]
+            if text is None:
+                rec[e.name] = {"text": None, "cpu": cpu, "ms": ms}
+                row += " timeout | %.2f | - |" % cpu
+                text = ""
             ed = edits(squeeze(text), squeeze(truth))
-            rec[e] = {"text": text, "ms": ms, "edits": ed}
-            t = totals[e]
+            rec[e.name] = {"text": text, "cpu": cpu, "ms": ms, "edits": ed}
             if kind == "empty":
-                t["empty_ms"] += ms
-                t["n_empty"] += 1
-                row += " %s | %.0f |" % ("none" if not squeeze(text) else "%d chars" % ed, ms)
+                t["e_cpu"] += cpu
+                t["e_ms"] += ms
+                t["e_n"] += 1
+                row += " %s | %.2f | %.0f |" % ("none" if not squeeze(text) else "%d chars" % ed, cpu, ms)
             else:
                 t["edits"] += ed
                 t["chars"] += len(squeeze(truth))
+                t["cpu"] += cpu
                 t["ms"] += ms
                 t["n"] += 1
-                row += " %.3f | %.0f |" % (ed / max(1, len(squeeze(truth))), ms)
+                row += " %.3f | %.2f | %.0f |" % (ed / max(1, len(squeeze(truth))), cpu, ms)
         per_image.append(rec)
-        print(row)
+        print(row, flush=True)
     print()
-    print("| engine | CER (all images with text) | mean ms per image with text | mean ms per photo without text | "
-          "process wall s |")
-    print("|---|---|---|---|---|")
+    print("| engine | CER, all images with text | CPU s per image with text | ms per image with text | "
+          "CPU s per photo without text | ms per photo without text | baseline CPU s (blank image) |")
+    print("|---|---|---|---|---|---|---|")
     for e in engines:
-        t = totals[e]
-        print("| %s | %.4f (%d / %d) | %.0f | %.0f | %.1f |" % (
-            e, t["edits"] / max(1, t["chars"]), t["edits"], t["chars"], t["ms"] / max(1, t["n"]),
-            t["empty_ms"] / max(1, t["n_empty"]), walls[e]))
+        t = totals[e.name]
+        print("| %s | %.4f (%d / %d) | %.2f | %.0f | %.2f | %.0f | %.2f |" % (
+            e.name, t["edits"] / max(1, t["chars"]), t["edits"], t["chars"], t["cpu"] / max(1, t["n"]),
+            t["ms"] / max(1, t["n"]), t["e_cpu"] / max(1, t["e_n"]), t["e_ms"] / max(1, t["e_n"]), base[e.name]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(per_image, f, indent=1)

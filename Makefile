@@ -10,7 +10,7 @@ export DARKROOM_MODELS
 export CCACHE_BASEDIR := $(CURDIR)
 CMAKE_FLAGS := -DDARKROOM_TEST_HOOKS=ON -DDARKROOM_WERROR=ON -DDARKROOM_SHARED_DIR=$(SHARED)
 # ONNX Runtime and libvips keep a few allocations for the life of the process; their leaks are not ours.
-ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 .PHONY: all setup build models test test-release test-asan demo bench format clean

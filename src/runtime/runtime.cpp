@@ -320,7 +320,8 @@ nlohmann::json probe_spec(const ModelEntry& entry, Ort::Session& s) {
   nlohmann::json spec = {{"seed", 7}, {"inputs", nlohmann::json::array()}};
   Ort::AllocatorWithDefaultOptions alloc;
   for (size_t i = 0; i < s.GetInputCount(); ++i) {
-    auto info = s.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo();
+    auto type_info = s.GetInputTypeInfo(i);  // owns what the shape info below points into
+    auto info = type_info.GetTensorTypeAndShapeInfo();
     std::vector<int64_t> shape = info.GetShape();
     if (i == 0 && entry.input.contains("probe_shape")) shape = entry.input["probe_shape"].get<std::vector<int64_t>>();
     for (auto& d : shape)

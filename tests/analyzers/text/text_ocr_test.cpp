@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgproc.hpp>
 
 #include "analyzers/text/text_task.h"
@@ -178,6 +179,40 @@ TEST_F(TextOcr, BoxesAreInTheDisplayedImagesPixels) {
   EXPECT_EQ(j["lines"][0]["text"], "Harbour Street 42");
   EXPECT_NEAR(j["lines"][0]["box"][0][0].get<double>(), 40, 15);
   EXPECT_NEAR(j["lines"][0]["box"][2][1].get<double>(), 76, 20);
+}
+
+TEST_F(TextOcr, ARecognizerFromManifestDIsChosenBySettings) {
+  // A user's model (another language, its own key file) is a manifest.d entry with role "recognizer"; here the same
+  // files under another id and folder, so that the choice is visible in models().
+  std::string dir = ::testing::TempDir() + "/text_manifest_d";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/manifest.d");
+  std::string src = std::filesystem::absolute(DARKROOM_TEST_MODELS_DIR).string() + "/ocr/";
+  auto link = [&](const std::string& file, const std::string& folder) {
+    std::filesystem::create_directories(dir + "/" + folder);
+    std::filesystem::create_symlink(src + file, dir + "/" + folder + "/" + file);
+  };
+  link("ch_PP-OCRv4_det_infer.onnx", "ocr");
+  link("ch_PP-OCRv4_rec_infer.onnx", "mine");
+  link("ppocr_keys_v1.txt", "mine");
+  const runtime::ModelEntry* rec = store_->manifest().pick("text", "recognizer");
+  ASSERT_NE(rec, nullptr);
+  nlohmann::json entry = rec->raw;
+  entry["id"] = "text-recognizer/mine";
+  entry["default"] = false;
+  for (auto& f : entry["files"])
+    f["path"] = "mine/" + std::filesystem::path(f["path"].get<std::string>()).filename().string();
+  std::ofstream(dir + "/manifest.d/mine.json") << nlohmann::json{{"models", {entry}}}.dump();
+
+  runtime::ModelStore store(dir, runtime::Manifest::load(dir));
+  TaskContext ctx{*rt_, store, {{"text", {{"recognizer", "text-recognizer/mine"}, {"classifier", false}}}}};
+  auto task = make_text_task(ctx);
+  bool chosen = false;
+  for (auto& m : task->models()) chosen |= m.id == "text-recognizer/mine";
+  EXPECT_TRUE(chosen);
+  auto img = dr::test::draw_lines(cv::Mat(120, 700, CV_8UC3, cv::Scalar(255, 255, 255)),
+                                  {{"Museum of Modern Art", cv::FONT_HERSHEY_DUPLEX, 1.5}});
+  EXPECT_LE(cer(task->run(decoded(img.rgb), {})["full"], img.truth), 0.05);
 }
 
 TEST_F(TextOcr, AnUnknownRecognizerIsAClearError) {

@@ -174,10 +174,12 @@ OcrResult Ocr::run(const cv::Mat& rgb) const {
   crops.reserve(boxes.size());
   for (auto& b : boxes) {
     crops.push_back(crop_quad(rgb, b.quad));
-    if (opts_.crop_margin > 0 && crops.back().rows >= opts_.crop_margin_min_height) {
+    if (opts_.crop_margin > 0) {
       int m = int(std::lround(opts_.crop_margin * crops.back().rows));
+      // Small crops get the margin on their sides only (see crop_margin_min_height).
+      int v = crops.back().rows >= opts_.crop_margin_min_height ? m : 0;
       if (m > 0)
-        cv::copyMakeBorder(crops.back(), crops.back(), m, m, m, m, cv::BORDER_CONSTANT, edge_colour(crops.back()));
+        cv::copyMakeBorder(crops.back(), crops.back(), v, v, m, m, cv::BORDER_CONSTANT, edge_colour(crops.back()));
     }
   }
   t0 = Clock::now();
@@ -192,7 +194,11 @@ OcrResult Ocr::run(const cv::Mat& rgb) const {
   std::vector<float> kept_scores;
   size_t kept_turned = 0;
   for (size_t i = 0; i < boxes.size(); ++i) {
-    if (texts[i].text.empty() || texts[i].score < opts_.drop_score) continue;
+    // The margin around a crop may read as a space at either end.
+    std::string& t = texts[i].text;
+    t.erase(0, t.find_first_not_of(' '));
+    t.erase(t.find_last_not_of(' ') + 1);
+    if (t.empty() || texts[i].score < opts_.drop_score) continue;
     kept_boxes.push_back(boxes[i].quad);
     kept_texts.push_back(texts[i].text);
     kept_scores.push_back(texts[i].score);

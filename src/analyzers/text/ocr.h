@@ -41,8 +41,9 @@ struct OcrOptions {
   // the DB boxes lose the spaces between words; a wider unclip would fix that but takes in the neighbouring lines
   // of dense text. See BENCHMARKS.md (Text) for the measurement.
   float crop_margin = 0.3f;
-  // Only crops at least this tall get the margin: small text (imageTextR.png's 18-pixel lines) is already enlarged
-  // to the recognizer's 48 pixels, and shrinking it further costs more characters than the margin saves.
+  // Only crops at least this tall get the margin above and below (smaller ones on their sides only): small text
+  // (imageTextR.png's 18-pixel lines) is already enlarged to the recognizer's 48 pixels, and shrinking it further
+  // costs more characters than the margin saves.
   int crop_margin_min_height = 24;
 };
 

@@ -25,7 +25,7 @@ PACKAGES=(
   libvips-dev libturbojpeg0-dev libjpeg-turbo-progs libexiv2-dev libopencv-dev libpolyclipping-dev
   libsqlite3-dev sqlite3 libfaiss-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev clang libclang-rt-14-dev
-  opencv-doc python3-skimage python3-numpy fonts-dejavu-core tesseract-ocr wordnet-base
+  opencv-doc python3-skimage python3-numpy fonts-dejavu-core tesseract-ocr wordnet-base imagemagick
 )
 missing=()
 # Node.js and npm may come from elsewhere (NodeSource); Debian's are used only when there is none.

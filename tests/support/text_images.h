@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace dr::testing {
+namespace dr::test {
 
 struct TextLineSpec {
   std::string text;
@@ -115,4 +115,4 @@ inline double cer(const std::string& got, const std::string& truth) {
   return t.empty() ? (g.empty() ? 0.0 : 1.0) : double(edit_distance(g, t)) / t.size();
 }
 
-}  // namespace dr::testing
+}  // namespace dr::test

@@ -44,8 +44,16 @@ void to_chw(const cv::Mat& rgb, const Normalize& n, float* out, int out_cols) {
 
 cv::Size det_input_size(int width, int height, const DetParams& p) {
   double ratio = 1.0;
-  int longest = std::max(width, height);
+  int longest = std::max(width, height), shortest = std::min(width, height);
   if (p.limit_side > 0 && longest > p.limit_side) ratio = double(p.limit_side) / longest;
+  // A banner or a strip cut from a page: the longest-side limit would shrink its text below what the detector sees
+  // (a 2000x80 line keeps 14 of its 30 text pixels and loses all but its first words). Such images keep their short
+  // side up to p.min_short_side, as long as they have no more pixels than a limit_side square.
+  if (ratio < 1.0 && shortest * ratio < p.min_short_side) {
+    double square = double(p.limit_side) * p.limit_side;
+    ratio = std::min({1.0, double(p.min_short_side) / shortest, std::sqrt(square / (double(width) * height))});
+    ratio = std::max(ratio, double(p.limit_side) / longest);
+  }
   auto side = [&](int v) {
     int scaled = int(v * ratio);
     // Python's round() rounds halves to even, as nearbyint does in the default rounding mode.

@@ -34,8 +34,11 @@ struct Normalize {
 void to_chw(const cv::Mat& rgb, const Normalize& n, float* out, int out_cols);
 
 struct DetParams {
-  int limit_side = 960;       // the longest side of the detector's input is at most this (PaddleOCR limit_type "max")
-  int multiple = 32;          // both sides are rounded to a multiple of this
+  int limit_side = 960;  // the longest side of the detector's input is at most this (PaddleOCR limit_type "max")
+  int multiple = 32;     // both sides are rounded to a multiple of this
+  // Elongated images (banners, single lines) may exceed limit_side to keep their short side up to this, within the
+  // pixels of a limit_side square (not in PaddleOCR, which shrinks a 2000x80 line to 960x32 and misses its text).
+  int min_short_side = 256;
   float thresh = 0.3f;        // binarisation of the probability map
   float box_thresh = 0.6f;    // a box's mean probability must reach this
   float unclip_ratio = 1.5f;  // the DB expansion: distance = area * ratio / perimeter
@@ -44,7 +47,7 @@ struct DetParams {
 };
 
 // The detector's input size for an image: PaddleOCR's resize_image_type0 with limit_type "max" (never enlarges),
-// each side rounded to the nearest multiple (at least one multiple).
+// each side rounded to the nearest multiple (at least one multiple); elongated images see DetParams::min_short_side.
 cv::Size det_input_size(int width, int height, const DetParams& p);
 
 // Resizes and normalises an RGB image into a [1,3,H,W] tensor (H, W from det_input_size).

@@ -27,6 +27,24 @@ const float* first_output(std::vector<Ort::Value>& outs, std::vector<int64_t>& s
   return outs[0].GetTensorData<float>();
 }
 
+// The median colour of a crop's outermost rows and columns: its background, as a rule.
+cv::Scalar edge_colour(const cv::Mat& crop) {
+  std::vector<uint8_t> ch[3];
+  auto take = [&](int y, int x) {
+    const auto& p = crop.at<cv::Vec3b>(y, x);
+    for (int c = 0; c < 3; ++c) ch[c].push_back(p[c]);
+  };
+  for (int x = 0; x < crop.cols; ++x) take(0, x), take(crop.rows - 1, x);
+  for (int y = 1; y + 1 < crop.rows; ++y) take(y, 0), take(y, crop.cols - 1);
+  cv::Scalar s;
+  for (int c = 0; c < 3; ++c) {
+    auto mid = ch[c].begin() + ch[c].size() / 2;
+    std::nth_element(ch[c].begin(), mid, ch[c].end());
+    s[c] = *mid;
+  }
+  return s;
+}
+
 }  // namespace
 
 Ocr::Ocr(Model detector, std::optional<Model> classifier, Model recognizer, Charset charset, OcrOptions opts)
@@ -154,7 +172,16 @@ OcrResult Ocr::run(const cv::Mat& rgb) const {
 
   std::vector<cv::Mat> crops;
   crops.reserve(boxes.size());
-  for (auto& b : boxes) crops.push_back(crop_quad(rgb, b.quad));
+  for (auto& b : boxes) {
+    crops.push_back(crop_quad(rgb, b.quad));
+    if (opts_.crop_margin > 0) {
+      int m = int(std::lround(opts_.crop_margin * crops.back().rows));
+      // Small crops get the margin on their sides only (see crop_margin_min_height).
+      int v = crops.back().rows >= opts_.crop_margin_min_height ? m : 0;
+      if (m > 0)
+        cv::copyMakeBorder(crops.back(), crops.back(), v, v, m, m, cv::BORDER_CONSTANT, edge_colour(crops.back()));
+    }
+  }
   t0 = Clock::now();
   std::vector<bool> turned = orient(crops);
   res.timings.classify_ms = ms_since(t0);
@@ -167,7 +194,11 @@ OcrResult Ocr::run(const cv::Mat& rgb) const {
   std::vector<float> kept_scores;
   size_t kept_turned = 0;
   for (size_t i = 0; i < boxes.size(); ++i) {
-    if (texts[i].text.empty() || texts[i].score < opts_.drop_score) continue;
+    // The margin around a crop may read as a space at either end.
+    std::string& t = texts[i].text;
+    t.erase(0, t.find_first_not_of(' '));
+    t.erase(t.find_last_not_of(' ') + 1);
+    if (t.empty() || texts[i].score < opts_.drop_score) continue;
     kept_boxes.push_back(boxes[i].quad);
     kept_texts.push_back(texts[i].text);
     kept_scores.push_back(texts[i].score);

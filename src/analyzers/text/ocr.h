@@ -30,10 +30,21 @@ struct OcrOptions {
   float cls_thresh = 0.9f;  // a line is turned only when the classifier says 180 with at least this probability
   int cls_height = 48, cls_width = 192;
   int rec_height = 48;
-  int rec_batch = 8;              // lines per recognition run
+  // Lines per recognition run. On the CPU one line per run is cheapest: imageTextN.png read twice cost 10.5 s of
+  // CPU in runs of up to 8 lines and 8.2 s one line at a time (the padding of a batch is work too). The task asks for
+  // 8 when the recognizer runs on a GPU.
+  int rec_batch = 1;
   int rec_min_width = 0;          // pad narrower batches to this width (PaddleOCR: 320); 0 = as wide as the widest line
   float rec_width_spread = 2.0f;  // a batch closes when a line is this many times wider than its first line
   float drop_score = 0.5f;        // lines recognised with a lower confidence are dropped
+  // Background added around each crop, as a fraction of its height, in the median colour of its edge. Crops as tight as
+  // the DB boxes lose the spaces between words; a wider unclip would fix that but takes in the neighbouring lines
+  // of dense text. See BENCHMARKS.md (Text) for the measurement.
+  float crop_margin = 0.3f;
+  // Only crops at least this tall get the margin above and below (smaller ones on their sides only): small text
+  // (imageTextR.png's 18-pixel lines) is already enlarged to the recognizer's 48 pixels, and shrinking it further
+  // costs more characters than the margin saves.
+  int crop_margin_min_height = 24;
 };
 
 struct TextLine {

@@ -78,6 +78,9 @@ class TextTask : public Task {
       cls_model = open(cls);
     }
     text::Model rec_model = open(rec);
+    if (ctx.rt.open(rec, ctx.store.require(rec, "model"), rec.onnx().sha256)->placement().provider !=
+        "CPUExecutionProvider")
+      o.rec_batch = 8;
     bool space_last = true;
     if (rec.raw.contains("output") && rec.raw["output"].contains("ctc"))
       space_last = rec.raw["output"]["ctc"].value("space_last", true);

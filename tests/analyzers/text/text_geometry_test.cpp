@@ -20,6 +20,14 @@ TEST(TextDetector, InputSizeFollowsPaddleOcrLimitMax) {
   EXPECT_EQ(det_input_size(3, 5, p), cv::Size(32, 32));     // at least one multiple
   p.limit_side = 640;
   EXPECT_EQ(det_input_size(4000, 3000, p), cv::Size(640, 480));
+  // A long strip keeps its height: 2000x80 would become 960x32 and lose its text.
+  p.limit_side = 960;
+  EXPECT_EQ(det_input_size(2000, 80, p), cv::Size(1984, 64));  // 62.5 and 2.5 round half to even
+  EXPECT_EQ(det_input_size(1600, 100, p), cv::Size(1600, 96));
+  // ... but within the pixels of a 960 square: 8000x1000 gets 2714x339 at most, not 8000.
+  cv::Size pano = det_input_size(8000, 1000, p);
+  EXPECT_LE(double(pano.width) * pano.height, 960.0 * 960 * 1.1);
+  EXPECT_GE(pano.height, 256);
 }
 
 TEST(TextDetector, NormalisesInTheModelsChannelOrder) {

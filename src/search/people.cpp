@@ -38,12 +38,10 @@ class Run {
     next_ = in.next_person_id;
   }
 
-  // The assignments the run starts from: all of them (update), or only those the user made (recluster).
-  void start_from_input(bool keep_all) {
-    for (size_t i : order_) {
-      const FaceItem& f = in_.faces[i];
-      if (f.person && (keep_all || f.pinned)) place(i, f.person);
-    }
+  // The assignments the run starts from.
+  void start_from_input() {
+    for (size_t i : order_)
+      if (in_.faces[i].person) place(i, in_.faces[i].person);
   }
 
   void place(size_t i, int64_t p) {
@@ -83,9 +81,6 @@ class Run {
     r.next_person_id = next_;
     return r;
   }
-
-  std::vector<int64_t>& persons() { return person_; }
-  std::vector<int64_t>& made() { return made_; }
 
  private:
   void join(size_t i) {
@@ -127,7 +122,7 @@ class Run {
 
 ClusterResult PeopleClusterer::update(const ClusterInput& in) const {
   Run run(in, opts_);
-  run.start_from_input(true);
+  run.start_from_input();
   run.join_all();
   run.seed_all();
   run.join_all();
@@ -135,43 +130,45 @@ ClusterResult PeopleClusterer::update(const ClusterInput& in) const {
 }
 
 ClusterResult PeopleClusterer::recluster(const ClusterInput& in) const {
+  // Cluster every face the user did not place, from nothing.
   int64_t first_new = in.next_person_id;
-  for (auto& f : in.faces) first_new = std::max(first_new, f.person + 1);
-  ClusterInput fresh{in.faces, in.rejected, first_new};
-  Run run(fresh, opts_);
-  run.start_from_input(false);  // only what the user placed
-  run.join_all();
-  run.seed_all();
-  run.join_all();
+  ClusterInput fresh{{}, in.rejected, 0};
+  std::map<int64_t, int64_t> old_person;  // face -> its person before
+  for (auto& f : in.faces) {
+    first_new = std::max(first_new, f.person + 1);
+    if (f.pinned) continue;
+    old_person[f.id] = f.person;
+    fresh.faces.push_back(f);
+    fresh.faces.back().person = 0;
+  }
+  fresh.next_person_id = first_new;
+  ClusterResult r = update(fresh);
 
-  // Each new group takes over the old person it holds most faces of, largest overlaps first, unless that person is
-  // still there (it kept faces the user placed) or another group took it.
-  auto& person = run.persons();
-  std::set<int64_t> present;
-  for (size_t i = 0; i < person.size(); i++)
-    if (person[i] && person[i] < first_new) present.insert(person[i]);
+  // Each new group takes over the old person it holds most faces of, largest overlaps first; persons the user
+  // placed faces in keep those faces whatever the groups.
   std::map<std::pair<int64_t, int64_t>, int> overlap;  // (group, old person) -> faces
-  for (size_t i = 0; i < person.size(); i++)
-    if (person[i] >= first_new && in.faces[i].person) overlap[{person[i], in.faces[i].person}]++;
-  std::vector<std::tuple<int, int64_t, int64_t>> pairs;  // (-count, group, old)
+  for (auto& [face, group] : r.person_of)
+    if (group && old_person[face]) overlap[{group, old_person[face]}]++;
+  std::vector<std::tuple<int, int64_t, int64_t>> pairs;  // (-faces, group, old person)
   for (auto& [k, n] : overlap) pairs.push_back({-n, k.first, k.second});
   std::sort(pairs.begin(), pairs.end());
   std::map<int64_t, int64_t> rename;
-  std::set<int64_t> taken = present;
+  std::set<int64_t> taken;
   for (auto& [neg, group, old] : pairs) {
     if (rename.count(group) || taken.count(old)) continue;
     rename[group] = old;
     taken.insert(old);
   }
-  for (size_t i = 0; i < person.size(); i++) {
-    auto it = rename.find(person[i]);
+  for (auto& [face, person] : r.person_of) {
+    auto it = rename.find(person);
     if (it == rename.end()) continue;
     // A group that became an old person loses the faces rejected from that person.
-    person[i] = in.rejected.count({in.faces[i].id, it->second}) ? 0 : it->second;
+    person = in.rejected.count({face, it->second}) ? 0 : it->second;
   }
-  auto& made = run.made();
-  std::erase_if(made, [&](int64_t p) { return rename.count(p) > 0; });
-  return run.result();
+  std::erase_if(r.new_persons, [&](int64_t p) { return rename.count(p) > 0; });
+  for (auto& f : in.faces)
+    if (f.pinned) r.person_of[f.id] = f.person;
+  return r;
 }
 
 }  // namespace dr::search

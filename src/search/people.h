@@ -33,8 +33,8 @@ struct PeopleOptions {
 // Whether a face may seed a person: big and sharp enough for its embedding to be trusted. Measured: below these the
 // embeddings of different people come as close as 0.74 cosine similarity (18-pixel faces).
 struct SeedQuality {
-  float min_size = 32;  // the shorter side of the box, displayed pixels
-  float min_blur = 30;  // variance of the Laplacian of the aligned face
+  float min_size = 24;  // the shorter side of the box, displayed pixels
+  float min_blur = 15;  // variance of the Laplacian of the aligned face
   bool ok(float size, float blur) const { return size >= min_size && blur >= min_blur; }
 };
 

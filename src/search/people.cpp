@@ -30,7 +30,7 @@ int dim_of(const std::vector<FaceItem>& faces) {
 // The working state of one run: faces by index, in id order.
 class Run {
  public:
-  Run(const ClusterInput& in, const PeopleOptions& o) : in_(in), o_(o), assigned_(std::max(1, dim_of(in.faces))) {
+  Run(const ClusterInput& in, const PeopleOptions& o) : in_(in), o_(o), dim_(dim_of(in.faces)) {
     order_.resize(in.faces.size());
     for (size_t i = 0; i < order_.size(); i++) order_[i] = i;
     std::sort(order_.begin(), order_.end(), [&](size_t a, size_t b) { return in.faces[a].id < in.faces[b].id; });
@@ -44,29 +44,24 @@ class Run {
       if (in_.faces[i].person) place(i, in_.faces[i].person);
   }
 
-  void place(size_t i, int64_t p) {
-    person_[i] = p;
-    members_[p].push_back(i);
-    assigned_.add(int64_t(i), in_.faces[i].embedding.data());
-  }
-
-  // Step 1 and 3: each unassigned face joins the best person within reach.
+  // Steps 1 and 3: each unassigned face joins the best person within reach. Candidate persons come from a FAISS
+  // search over the faces assigned when the pass began, plus the faces placed during the pass (a short list).
   void join_all() {
+    VectorIndex assigned = index_of([&](size_t i) { return person_[i] != 0; });
+    placed_in_pass_.clear();
     for (size_t i : order_)
-      if (!person_[i]) join(i);
+      if (!person_[i]) join(i, assigned);
   }
 
   // Step 2: good unassigned faces with enough good unassigned neighbours form new persons.
   void seed_all() {
-    VectorIndex pool(assigned_.dim());
-    for (size_t i : order_)
-      if (!person_[i] && in_.faces[i].can_seed) pool.add(int64_t(i), in_.faces[i].embedding.data());
+    VectorIndex pool = index_of([&](size_t i) { return !person_[i] && in_.faces[i].can_seed; });
     if (!pool.size()) return;
     for (size_t i : order_) {
       if (person_[i] || !in_.faces[i].can_seed) continue;
       std::vector<size_t> group;
-      for (auto& h : pool.within(in_.faces[i].embedding.data(), 1.0f - o_.max_distance))
-        if (!person_[size_t(h.id)]) group.push_back(size_t(h.id));
+      for (auto& h : pool.search(in_.faces[i].embedding, size_t(o_.search_k)))
+        if (h.score >= 1.0f - o_.max_distance && !person_[size_t(h.id)]) group.push_back(size_t(h.id));
       if (int(group.size()) < std::max(1, o_.min_faces)) continue;
       int64_t p = next_++;
       made_.push_back(p);
@@ -83,15 +78,35 @@ class Run {
   }
 
  private:
-  void join(size_t i) {
+  template <class Pred>
+  VectorIndex index_of(Pred keep) const {
+    std::vector<int64_t> ids;
+    std::vector<float> vecs;
+    for (size_t i : order_)
+      if (keep(i)) {
+        ids.push_back(int64_t(i));
+        vecs.insert(vecs.end(), in_.faces[i].embedding.begin(), in_.faces[i].embedding.end());
+      }
+    return VectorIndex(std::max(1, dim_), ids, vecs);
+  }
+
+  void place(size_t i, int64_t p) {
+    person_[i] = p;
+    members_[p].push_back(i);
+    placed_in_pass_.push_back(i);
+  }
+
+  void join(size_t i, const VectorIndex& assigned) {
     const FaceItem& f = in_.faces[i];
     std::vector<int64_t> candidates;
-    for (auto& h : assigned_.search(f.embedding.data(), o_.search_k)) {
-      if (1.0f - h.similarity > o_.max_distance) break;  // hits come most similar first
-      int64_t p = person_[size_t(h.id)];
-      if (std::find(candidates.begin(), candidates.end(), p) == candidates.end() && !in_.rejected.count({f.id, p}))
+    auto consider = [&](size_t other, float similarity) {
+      int64_t p = person_[other];
+      if (1.0f - similarity <= o_.max_distance && !in_.rejected.count({f.id, p}) &&
+          std::find(candidates.begin(), candidates.end(), p) == candidates.end())
         candidates.push_back(p);
-    }
+    };
+    for (auto& h : assigned.search(f.embedding, size_t(o_.search_k))) consider(size_t(h.id), h.score);
+    for (size_t other : placed_in_pass_) consider(other, dot(f.embedding, in_.faces[other].embedding));
     int64_t best = 0;
     float best_mean = -2;
     for (int64_t p : candidates) {
@@ -110,10 +125,11 @@ class Run {
 
   const ClusterInput& in_;
   const PeopleOptions& o_;
+  int dim_ = 0;
   std::vector<size_t> order_;
   std::vector<int64_t> person_;
   std::map<int64_t, std::vector<size_t>> members_;
-  VectorIndex assigned_;
+  std::vector<size_t> placed_in_pass_;
   std::vector<int64_t> made_;
   int64_t next_ = 1;
 };

@@ -27,7 +27,7 @@ struct PeopleOptions {
   float max_distance = 0.5f;
   int check_faces = 3;  // how many of a person's nearest faces a joining face is compared with
   int min_faces = 2;    // good-quality faces needed to form a new person
-  int search_k = 64;    // nearest faces looked at to find candidate persons
+  int search_k = 64;    // nearest faces looked at for candidate persons, and for a seed's neighbours
 };
 
 // Whether a face may seed a person: big and sharp enough for its embedding to be trusted. Measured: below these the

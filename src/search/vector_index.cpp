@@ -1,48 +1,53 @@
 #include "search/vector_index.h"
 
 #include <faiss/IndexFlat.h>
-#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/IndexHNSW.h>
 
-#include <algorithm>
 #include <stdexcept>
 
 namespace dr::search {
 
-VectorIndex::VectorIndex(int dim) : dim_(dim), index_(std::make_unique<faiss::IndexFlatIP>(dim)) {
-  if (dim <= 0) throw std::invalid_argument("VectorIndex: the dimension must be positive");
+VectorIndex::VectorIndex(int dim, const std::vector<int64_t>& ids, const std::vector<float>& vectors,
+                         VectorIndexOptions opts)
+    : dim_(dim), size_(ids.size()), ef_search_(opts.ef_search), ids_(ids) {
+  if (dim <= 0) throw std::invalid_argument("vector index: dimension must be positive");
+  if (vectors.size() != ids.size() * size_t(dim))
+    throw std::invalid_argument("vector index: " + std::to_string(vectors.size()) + " floats for " +
+                                std::to_string(ids.size()) + " vectors of " + std::to_string(dim));
+  exact_ = opts.kind == VectorIndexOptions::Exact || (opts.kind == VectorIndexOptions::Auto && size_ < opts.hnsw_from);
+  if (exact_) {
+    index_ = std::make_unique<faiss::IndexFlatIP>(dim);
+  } else {
+    auto h = std::make_unique<faiss::IndexHNSWFlat>(dim, opts.hnsw_m, faiss::METRIC_INNER_PRODUCT);
+    h->hnsw.efConstruction = opts.ef_construction;
+    h->hnsw.efSearch = opts.ef_search;
+    index_ = std::move(h);
+  }
+  if (size_) index_->add(faiss::Index::idx_t(size_), vectors.data());
 }
+
 VectorIndex::~VectorIndex() = default;
 VectorIndex::VectorIndex(VectorIndex&&) noexcept = default;
 VectorIndex& VectorIndex::operator=(VectorIndex&&) noexcept = default;
 
-void VectorIndex::add(int64_t id, const float* v) {
-  index_->add(1, v);
-  ids_.push_back(id);
+std::vector<VectorHit> VectorIndex::search(const std::vector<float>& query, size_t k) const {
+  if (query.size() != size_t(dim_))
+    throw std::invalid_argument("vector index: a query of " + std::to_string(query.size()) +
+                                " floats for an index of " + std::to_string(dim_));
+  k = std::min(k, size_);
+  if (k == 0) return {};
+  std::vector<float> dist(k);
+  std::vector<faiss::Index::idx_t> labels(k);
+  index_->search(1, query.data(), faiss::Index::idx_t(k), dist.data(), labels.data());
+  std::vector<VectorHit> out;
+  for (size_t i = 0; i < k; ++i)
+    if (labels[i] >= 0) out.push_back({ids_[size_t(labels[i])], dist[i]});
+  return out;
 }
 
-std::vector<VectorIndex::Hit> VectorIndex::search(const float* q, int k) const {
-  k = std::min<int>(k, int(ids_.size()));
-  if (k <= 0) return {};
-  std::vector<float> d(k);
-  std::vector<faiss::Index::idx_t> rows(k);
-  index_->search(1, q, k, d.data(), rows.data());
-  std::vector<Hit> hits;
-  for (int i = 0; i < k; i++)
-    if (rows[i] >= 0) hits.push_back({ids_[rows[i]], d[i]});
-  return hits;
-}
-
-std::vector<VectorIndex::Hit> VectorIndex::within(const float* q, float min_similarity) const {
-  if (ids_.empty()) return {};
-  faiss::RangeSearchResult r(1);
-  // FAISS keeps inner products strictly above the radius; nudge it so that "at least" holds.
-  index_->range_search(1, q, min_similarity - 1e-6f, &r);
-  std::vector<Hit> hits;
-  for (size_t j = r.lims[0]; j < r.lims[1]; j++) hits.push_back({ids_[r.labels[j]], r.distances[j]});
-  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
-    return a.similarity != b.similarity ? a.similarity > b.similarity : a.id < b.id;
-  });
-  return hits;
+std::string VectorIndex::describe() const {
+  return (exact_ ? std::string("exact (flat inner product)") : "HNSW (efSearch " + std::to_string(ef_search_) + ")") +
+         ", " + std::to_string(size_) + " vectors of " + std::to_string(dim_);
 }
 
 }  // namespace dr::search

@@ -1,42 +1,55 @@
-// Nearest neighbours by cosine similarity over L2-normalised vectors, with FAISS behind it (an exact inner-product
-// index: at the sizes of a photo library's faces, 10^5 vectors of 128 floats, a flat scan takes a few milliseconds
-// and needs no training). Ids are the caller's.
+// Nearest-neighbour search over unit-length embeddings by cosine similarity (inner product), with FAISS: an exact
+// flat index for small collections and HNSW above a size where scanning everything gets slow. One interface, the
+// backend chosen by size (or forced, for benchmarks and tests).
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace faiss {
-struct IndexFlatIP;
+struct Index;
 }
 
 namespace dr::search {
 
+struct VectorHit {
+  int64_t id = 0;
+  float score = 0;  // cosine similarity for unit-length vectors
+};
+
+struct VectorIndexOptions {
+  enum Kind { Auto, Exact, Hnsw } kind = Auto;
+  size_t hnsw_from = 50'000;  // Auto: HNSW from this many vectors on
+  int hnsw_m = 16;            // graph degree
+  int ef_construction = 40;
+  int ef_search = 64;
+};
+
 class VectorIndex {
  public:
-  explicit VectorIndex(int dim);
+  // Vectors of `dim` floats each; `ids` are the caller's (photo ids). Throws std::invalid_argument when sizes
+  // disagree. The vectors should be unit length (scores are then cosines).
+  VectorIndex(int dim, const std::vector<int64_t>& ids, const std::vector<float>& vectors,
+              VectorIndexOptions opts = {});
   ~VectorIndex();
   VectorIndex(VectorIndex&&) noexcept;
   VectorIndex& operator=(VectorIndex&&) noexcept;
 
+  // The k most similar, best first (fewer when the index holds fewer).
+  std::vector<VectorHit> search(const std::vector<float>& query, size_t k) const;
+  size_t size() const { return size_; }
   int dim() const { return dim_; }
-  size_t size() const { return ids_.size(); }
-  // `v` holds dim() floats, L2-normalised.
-  void add(int64_t id, const float* v);
-
-  struct Hit {
-    int64_t id;
-    float similarity;  // cosine, -1..1
-  };
-  // The k most similar, most similar first.
-  std::vector<Hit> search(const float* q, int k) const;
-  // Every vector at least this similar, most similar first.
-  std::vector<Hit> within(const float* q, float min_similarity) const;
+  bool exact() const { return exact_; }
+  std::string describe() const;  // "exact (flat inner product), 1000 vectors" / "HNSW M=16 ...
 
  private:
-  int dim_;
-  std::unique_ptr<faiss::IndexFlatIP> index_;
-  std::vector<int64_t> ids_;  // row -> id
+  int dim_ = 0;
+  size_t size_ = 0;
+  bool exact_ = true;
+  int ef_search_ = 64;
+  std::unique_ptr<faiss::Index> index_;
+  std::vector<int64_t> ids_;  // position -> caller's id
 };
 
 }  // namespace dr::search

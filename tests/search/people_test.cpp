@@ -6,7 +6,6 @@
 
 #include "analyzers/faces/faces_fixture.h"
 #include "search/people.h"
-#include "search/vector_index.h"
 
 namespace dr::search {
 namespace {
@@ -38,26 +37,6 @@ std::set<int64_t> faces_of(const ClusterResult& r, int64_t person) {
   for (auto& [f, p] : r.person_of)
     if (p == person) s.insert(f);
   return s;
-}
-
-TEST(VectorIndex, SearchAndRange) {
-  std::mt19937 rng(1);
-  VectorIndex idx(16);
-  auto a = random_unit(16, rng);
-  idx.add(7, a.data());
-  auto b = near(a, 0.1f, rng);
-  idx.add(8, b.data());
-  auto c = random_unit(16, rng);
-  idx.add(9, c.data());
-  auto hits = idx.search(a.data(), 2);
-  ASSERT_EQ(hits.size(), 2u);
-  EXPECT_EQ(hits[0].id, 7);
-  EXPECT_NEAR(hits[0].similarity, 1.0f, 1e-5);
-  EXPECT_EQ(hits[1].id, 8);
-  auto close = idx.within(a.data(), 0.8f);
-  ASSERT_EQ(close.size(), 2u);
-  EXPECT_EQ(close[1].id, 8);
-  EXPECT_EQ(VectorIndex(4).search(a.data(), 3).size(), 0u);
 }
 
 TEST(People, EachPersonsFacesTogether) {

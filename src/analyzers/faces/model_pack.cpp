@@ -12,6 +12,11 @@ struct Shapes {
   std::vector<std::vector<int64_t>> in, out;
 };
 
+bool is_image_input(const std::vector<int64_t>& s) { return s.size() == 4 && s[1] == 3; }
+
+// Input and output shapes as a run shows them: exports often leave output dimensions symbolic (SCRFD's are [-1,-1]),
+// so a model with one image input runs once on a small black image (its fixed size, else 160x160) and the actual
+// output shapes are read.
 Shapes read_shapes(Ort::Env& env, const std::string& path) {
   Ort::SessionOptions so;
   so.SetIntraOpNumThreads(1);
@@ -22,10 +27,27 @@ Shapes read_shapes(Ort::Env& env, const std::string& path) {
     sh.in.push_back(s.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape());
   for (size_t i = 0; i < s.GetOutputCount(); i++)
     sh.out.push_back(s.GetOutputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape());
+  if (sh.in.size() != 1 || !is_image_input(sh.in[0]) ||
+      s.GetInputTypeInfo(0).GetTensorTypeAndShapeInfo().GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+    return sh;
+  std::vector<int64_t> dims = sh.in[0];
+  dims[0] = 1;
+  for (int k : {2, 3})
+    if (dims[k] <= 0) dims[k] = 160;
+  std::vector<float> zeros(size_t(3 * dims[2] * dims[3]), 0.f);
+  auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  Ort::Value input = Ort::Value::CreateTensor<float>(mem, zeros.data(), zeros.size(), dims.data(), dims.size());
+  Ort::AllocatorWithDefaultOptions alloc;
+  std::string in_name = s.GetInputNameAllocated(0, alloc).get();
+  std::vector<std::string> out_names;
+  for (size_t i = 0; i < s.GetOutputCount(); i++) out_names.push_back(s.GetOutputNameAllocated(i, alloc).get());
+  const char* in_c = in_name.c_str();
+  std::vector<const char*> out_c;
+  for (auto& n : out_names) out_c.push_back(n.c_str());
+  auto outs = s.Run(Ort::RunOptions{nullptr}, &in_c, &input, 1, out_c.data(), out_c.size());
+  for (size_t i = 0; i < outs.size(); i++) sh.out[i] = outs[i].GetTensorTypeAndShapeInfo().GetShape();
   return sh;
 }
-
-bool is_image_input(const std::vector<int64_t>& s) { return s.size() == 4 && s[1] == 3; }
 
 // "" when it is an SCRFD-layout detector with landmarks, else why not.
 std::string detector_mismatch(const Shapes& sh) {

@@ -1,5 +1,6 @@
 // InsightFace model packs (a folder such as ~/.insightface/models/buffalo_l) used as they are. Each .onnx file in the
-// folder is classified by its inputs and outputs, never by its name:
+// folder is classified by its inputs and outputs, never by its name (output shapes as one run on a small black image
+// gives them, since exports often leave them symbolic):
 //   - a detector of the SCRFD family: one [N,3,H,W] input; score, box and landmark outputs for each stride (last
 //     dimensions 1, 4 and 10, the same number of each);
 //   - a recogniser: one [N,3,112,112] input and one [N,D] output.

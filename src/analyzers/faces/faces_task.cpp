@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "analyzers/faces/faces.h"
 #include "analyzers/faces/model_pack.h"
@@ -27,6 +28,8 @@ class FacesTask : public Task {
 
     std::optional<faces::ModelPack> pack;
     if (auto dir = s.value("model_pack", std::string()); !dir.empty()) {
+      const char* home = std::getenv("HOME");
+      if (dir.rfind("~/", 0) == 0 && home) dir = home + dir.substr(1);
       pack = faces::scan_model_pack(dir, ctx.rt.env());
       for (auto& why : pack->skipped) spdlog::info("face model pack: {}", why);
     }

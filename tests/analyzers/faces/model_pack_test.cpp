@@ -70,6 +70,17 @@ TEST(ModelPack, TheFacesTaskUsesIt) {
   EXPECT_NEAR(n, 1.0, 1e-4);
 }
 
+TEST(ModelPack, AnalyzeTakesItAsASetting) {
+  Pack p;
+  auto r = test::darkroom({"--models", test::test_models_dir(), "analyze", "--tasks", "faces", "--embeddings", "--set",
+                           "faces.model_pack=" + p.dir.path(), testing::skimage("astronaut.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = test::json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  ASSERT_EQ(lines[0]["faces"].size(), 1u) << lines[0];
+  EXPECT_EQ(lines[0]["faces"][0]["embedding"].size(), 512u);
+}
+
 TEST(ModelPack, ClearErrors) {
   test::TempDir empty;
   EXPECT_THROW(scan_model_pack(empty.path(), Models::get().rt->env()), runtime::ModelError);

@@ -140,7 +140,9 @@ void register_analyze(CLI::App& app, Globals& g) {
   cmd->add_option("--max-pixels", a->max_pixels, "refuse images with more pixels than this (checked before decoding)");
   cmd->add_option("--set", a->settings,
                   "a task setting, TASK.KEY=VALUE, repeatable (e.g. faces.min_score=0.5, "
-                  "faces.model_pack=~/.insightface/models/buffalo_l)");
+                  "faces.model_pack=~/.insightface/models/buffalo_l)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("files", a->files, "photos")->required();
   cmd->callback([&g, a] { run_analyze(g, *a); });
 }

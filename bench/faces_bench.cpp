@@ -4,10 +4,10 @@
 // (every thread), which stays meaningful on a busy machine: with one thread it is the wall time on an idle core.
 //   DARKROOM_BENCH_THREADS=1 build/bench/faces_bench --benchmark_min_time=2
 #include <benchmark/benchmark.h>
-#include <opencv2/imgproc.hpp>
 
 #include <cstdlib>
 #include <memory>
+#include <opencv2/imgproc.hpp>
 
 #include "analyzers/faces/faces.h"
 #include "image/decode.h"
@@ -88,14 +88,15 @@ void BM_AlignEmbed(benchmark::State& st, bool embed) {
 }
 
 void register_all() {
-  for (auto& [name, path] : std::vector<std::pair<std::string, std::string>>{{"astronaut_512", kSkimage + "astronaut.png"},
-                                                                             {"messi_548x342", kOpenCv + "messi5.jpg"},
-                                                                             {"phone_12MP", kPhone}}) {
+  for (auto& [name, path] :
+       std::vector<std::pair<std::string, std::string>>{{"astronaut_512", kSkimage + "astronaut.png"},
+                                                        {"messi_548x342", kOpenCv + "messi5.jpg"},
+                                                        {"phone_12MP", kPhone}}) {
     benchmark::RegisterBenchmark(("Decode/" + name).c_str(), BM_Decode, path)
         ->MeasureProcessCPUTime()
         ->Unit(benchmark::kMillisecond);
     for (auto& [m, id] : std::vector<std::pair<std::string, std::string>>{{"YuNet", "face-detector/yunet-n"},
-                                                                         {"SCRFD500m", "face-detector/scrfd-500m"}})
+                                                                          {"SCRFD500m", "face-detector/scrfd-500m"}})
       benchmark::RegisterBenchmark(("Detect" + m + "/" + name).c_str(), BM_Detect, id, path)
           ->MeasureProcessCPUTime()
           ->Unit(benchmark::kMillisecond);

@@ -1,11 +1,12 @@
 // The people clustering core: synthetic embeddings for the rules, real faces for the result.
-#include <gtest/gtest.h>
-#include <opencv2/imgproc.hpp>
+#include "search/people.h"
 
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "analyzers/faces/faces_fixture.h"
-#include "search/people.h"
 
 namespace dr::search {
 namespace {
@@ -178,10 +179,11 @@ TEST(People, RealFacesClusterByPerson) {
   struct Photo {
     std::string who, path;
   };
-  std::vector<Photo> photos = {{"astronaut", t::skimage("astronaut.png")}, {"cameraman", t::skimage("camera.png")},
-                               {"messi", t::opencv_doc("messi5.jpg")},     {"stereo", t::opencv_doc("left06.jpg")},
-                               {"stereo", t::opencv_doc("right06.jpg")},   {"player", t::opencv_doc("basketball1.png")},
-                               {"player", t::opencv_doc("basketball2.png")}};
+  std::vector<Photo> photos = {
+      {"astronaut", t::skimage("astronaut.png")},  {"cameraman", t::skimage("camera.png")},
+      {"messi", t::opencv_doc("messi5.jpg")},      {"stereo", t::opencv_doc("left06.jpg")},
+      {"stereo", t::opencv_doc("right06.jpg")},    {"player", t::opencv_doc("basketball1.png")},
+      {"player", t::opencv_doc("basketball2.png")}};
   ClusterInput in;
   std::map<int64_t, std::string> who;
   SeedQuality seed;

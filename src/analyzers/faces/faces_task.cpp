@@ -50,9 +50,9 @@ class FacesTask : public Task {
         open(pack ? pack->detector : std::nullopt, "detector", s.value("detector", std::string()));
     auto [emb_session, emb_entry] =
         open(pack ? pack->recognizer : std::nullopt, "embedder", s.value("embedder", std::string()));
-    analyzer_ = std::make_unique<faces::FaceAnalyzer>(
-        std::make_unique<faces::FaceDetector>(det_session, det_entry, dopts),
-        std::make_unique<faces::FaceEmbedder>(emb_session, emb_entry));
+    analyzer_ =
+        std::make_unique<faces::FaceAnalyzer>(std::make_unique<faces::FaceDetector>(det_session, det_entry, dopts),
+                                              std::make_unique<faces::FaceEmbedder>(emb_session, emb_entry));
   }
 
   std::string name() const override { return "faces"; }

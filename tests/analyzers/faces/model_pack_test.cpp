@@ -1,9 +1,10 @@
 // InsightFace model packs: files recognised by their inputs and outputs, whatever their names, and used as they are.
+#include "analyzers/faces/model_pack.h"
+
 #include <filesystem>
 
 #include "analyzers/faces/faces_fixture.h"
 #include "analyzers/faces/faces_task.h"
-#include "analyzers/faces/model_pack.h"
 #include "support/onnx_builder.h"
 
 namespace fs = std::filesystem;

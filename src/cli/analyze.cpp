@@ -16,6 +16,7 @@ struct AnalyzeArgs {
   std::string tasks;
   bool embeddings = false;
   uint64_t max_pixels = image::Limits{}.max_pixels;
+  std::vector<std::string> settings;  // --set task.key=value
   std::vector<std::string> files;
 };
 
@@ -62,6 +63,22 @@ nlohmann::json analyze_one(const std::string& path, std::vector<std::unique_ptr<
   return j;
 }
 
+// "faces.min_score=0.5" -> {"faces": {"min_score": 0.5}}: the value is read as JSON when it is JSON (numbers, true),
+// else kept as a string (paths).
+nlohmann::json parse_settings(const std::vector<std::string>& items) {
+  nlohmann::json j = nlohmann::json::object();
+  for (auto& item : items) {
+    auto eq = item.find('=');
+    auto dot = item.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq)
+      throw UserError("--set takes TASK.KEY=VALUE (for example faces.min_score=0.5), not '" + item + "'");
+    std::string value = item.substr(eq + 1);
+    nlohmann::json v = nlohmann::json::parse(value, nullptr, false);
+    j[item.substr(0, dot)][item.substr(dot + 1, eq - dot - 1)] = v.is_discarded() ? nlohmann::json(value) : v;
+  }
+  return j;
+}
+
 void run_analyze(Globals& g, const AnalyzeArgs& a) {
   auto store = model_store(g);
   std::vector<std::string> names;
@@ -71,7 +88,7 @@ void run_analyze(Globals& g, const AnalyzeArgs& a) {
     throw UserError(e.what());
   }
   runtime::Runtime rt(runtime_options(g));
-  analyzers::TaskContext ctx{rt, store, nlohmann::json::object()};
+  analyzers::TaskContext ctx{rt, store, parse_settings(a.settings)};
   std::vector<std::unique_ptr<analyzers::Task>> tasks;
   int side = -1;  // the largest side any task wants; 0 (full size) wins
   for (auto& n : names) {
@@ -121,6 +138,11 @@ void register_analyze(CLI::App& app, Globals& g) {
   cmd->add_option("--tasks", a->tasks, "comma-separated tasks (default: every task whose models are installed)");
   cmd->add_flag("--embeddings", a->embeddings, "include embedding vectors");
   cmd->add_option("--max-pixels", a->max_pixels, "refuse images with more pixels than this (checked before decoding)");
+  cmd->add_option("--set", a->settings,
+                  "a task setting, TASK.KEY=VALUE, repeatable (e.g. faces.min_score=0.5, "
+                  "faces.model_pack=~/.insightface/models/buffalo_l)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("files", a->files, "photos")->required();
   cmd->callback([&g, a] { run_analyze(g, *a); });
 }

@@ -1,11 +1,12 @@
 // The people clustering core: synthetic embeddings for the rules, real faces for the result.
-#include <gtest/gtest.h>
-#include <opencv2/imgproc.hpp>
+#include "search/people.h"
 
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "analyzers/faces/faces_fixture.h"
-#include "search/people.h"
 
 namespace dr::search {
 namespace {
@@ -178,10 +179,11 @@ TEST(People, RealFacesClusterByPerson) {
   struct Photo {
     std::string who, path;
   };
-  std::vector<Photo> photos = {{"astronaut", t::skimage("astronaut.png")}, {"cameraman", t::skimage("camera.png")},
-                               {"messi", t::opencv_doc("messi5.jpg")},     {"stereo", t::opencv_doc("left06.jpg")},
-                               {"stereo", t::opencv_doc("right06.jpg")},   {"player", t::opencv_doc("basketball1.png")},
-                               {"player", t::opencv_doc("basketball2.png")}};
+  std::vector<Photo> photos = {
+      {"astronaut", t::skimage("astronaut.png")},  {"cameraman", t::skimage("camera.png")},
+      {"messi", t::opencv_doc("messi5.jpg")},      {"stereo", t::opencv_doc("left06.jpg")},
+      {"stereo", t::opencv_doc("right06.jpg")},    {"player", t::opencv_doc("basketball1.png")},
+      {"player", t::opencv_doc("basketball2.png")}};
   ClusterInput in;
   std::map<int64_t, std::string> who;
   SeedQuality seed;
@@ -211,6 +213,85 @@ TEST(People, RealFacesClusterByPerson) {
   }
   for (auto& [person, names] : people_in) EXPECT_EQ(names.size(), 1u) << "person " << person << " mixes people";
   EXPECT_EQ(r.new_persons.size(), 5u);
+}
+
+}  // namespace
+}  // namespace dr::search
+
+namespace dr::search {
+namespace {
+
+// How the clustering distance and the seed-quality rule were chosen: every pair of faces from nine photos of eight
+// people (two of them seen twice: the stereo pair and two video frames; q0291.jpg holds three small faces), each
+// photo also mirrored, shrunk, enlarged, blurred and darkened. Prints the similarity ranges; checks that faces good
+// enough to seed a person are on the right side of max_distance.
+TEST(People, DistanceAndSeedQualityByMeasurement) {
+  namespace t = analyzers::faces::testing;
+  auto a = t::Models::get().analyzer();
+  struct Src {
+    std::string who, path;
+  };
+  std::vector<Src> src = {{"astronaut", t::skimage("astronaut.png")},
+                          {"cameraman", t::skimage("camera.png")},
+                          {"messi", t::opencv_doc("messi5.jpg")},
+                          {"stereo", t::opencv_doc("left06.jpg")},
+                          {"stereo", t::opencv_doc("right06.jpg")},
+                          {"bball", t::opencv_doc("basketball1.png")},
+                          {"bball", t::opencv_doc("basketball2.png")},
+                          {"q0291", test::shared_dir() + "/testdata/pdq/reg-test-input/labelme-subset/q0291.jpg"},
+                          {"scene", "/usr/share/doc/opencv-doc/examples/text/scenetext01.jpg"}};
+  struct F {
+    std::string who;
+    std::vector<float> v;
+    bool good;
+  };
+  std::vector<F> faces;
+  SeedQuality seed;
+  for (auto& s : src) {
+    if (!std::filesystem::exists(s.path)) continue;
+    cv::Mat img = t::load_rgb(s.path), m;
+    std::vector<std::pair<bool, cv::Mat>> variants = {{false, img}};
+    cv::flip(img, m, 1), variants.push_back({true, m.clone()});
+    cv::resize(img, m, {}, 0.6, 0.6, cv::INTER_AREA), variants.push_back({false, m.clone()});
+    cv::resize(img, m, {}, 1.7, 1.7, cv::INTER_CUBIC), variants.push_back({false, m.clone()});
+    cv::GaussianBlur(img, m, {0, 0}, 1.5), variants.push_back({false, m.clone()});
+    img.convertTo(m, -1, 0.6, 10), variants.push_back({false, m.clone()});
+    for (auto& [flipped, v] : variants)
+      for (auto& f : a.analyze(v, 1.0, true)) {
+        std::string who = s.who;
+        if (who == "bball" || who == "q0291") {  // several people in the photo: told apart by position
+          float cx = (f.box.x + f.box.width / 2) / v.cols;
+          if (flipped) cx = 1 - cx;
+          who += cx < 0.2f ? "-left" : cx < 0.55f ? "-middle" : "-right";
+        }
+        faces.push_back({who, f.embedding, seed.ok(f.quality.size, f.quality.blur)});
+      }
+  }
+  const float threshold = 1 - PeopleOptions{}.max_distance;
+  auto range = [&](bool good_only) {
+    float lo_same = 1, hi_diff = -1;
+    int same = 0, diff = 0, same_within = 0;
+    for (size_t i = 0; i < faces.size(); i++)
+      for (size_t j = i + 1; j < faces.size(); j++) {
+        if (good_only && !(faces[i].good && faces[j].good)) continue;
+        float c = analyzers::faces::cosine(faces[i].v, faces[j].v);
+        if (faces[i].who == faces[j].who)
+          lo_same = std::min(lo_same, c), same++, same_within += c >= threshold;
+        else
+          hi_diff = std::max(hi_diff, c), diff++;
+      }
+    std::printf(
+        "%s: %d same-person pairs, lowest similarity %.3f, %d%% within max_distance; %d different-people pairs, "
+        "highest %.3f\n",
+        good_only ? "faces that may seed" : "all faces", same, lo_same, same ? 100 * same_within / same : 0, diff,
+        hi_diff);
+    return std::pair{lo_same, hi_diff};
+  };
+  range(false);
+  auto [lo, hi] = range(true);
+  EXPECT_LT(hi, threshold) << "different people who may seed persons come within max_distance";
+  EXPECT_GT(faces.size(), 50u);
+  (void)lo;
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 // Alignment onto the ArcFace template, and the quality signals measured on the aligned face.
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 #include "analyzers/faces/faces.h"
 

@@ -1,11 +1,10 @@
 // Face detection: letterbox-free resize (longest side at most max_side, padded on the right and bottom to the
 // model's multiple), one run, decoding of the per-stride outputs, score and size filters, NMS, and coordinates
 // mapped back to the caller's image.
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
 #include "analyzers/faces/faces.h"
@@ -118,8 +117,7 @@ void decode_yunet(const runtime::Session& s, std::vector<Ort::Value>& values, in
     auto get = [&](const char* what, int64_t dim) {
       auto it = by_name.find(what + std::to_string(stride));
       if (it == by_name.end())
-        throw std::runtime_error("the YuNet model " + s.model_id() + " has no output " + what +
-                                 std::to_string(stride));
+        throw std::runtime_error("the YuNet model " + s.model_id() + " has no output " + what + std::to_string(stride));
       if (it->second.last_dim != dim) throw std::runtime_error("unexpected output shape in " + s.model_id());
       return it->second;
     };
@@ -155,9 +153,12 @@ void decode_scrfd(const runtime::Session& s, std::vector<Ort::Value>& values, in
   auto outs = outputs_of(values);
   std::vector<Output> score, dist, kps;
   for (auto& o : outs) {
-    if (o.last_dim == 1) score.push_back(o);
-    else if (o.last_dim == 4) dist.push_back(o);
-    else if (o.last_dim == 10) kps.push_back(o);
+    if (o.last_dim == 1)
+      score.push_back(o);
+    else if (o.last_dim == 4)
+      dist.push_back(o);
+    else if (o.last_dim == 10)
+      kps.push_back(o);
   }
   if (score.empty() || score.size() != dist.size() || score.size() != kps.size())
     throw std::runtime_error("the SCRFD model " + s.model_id() +
@@ -197,7 +198,9 @@ float default_min_score(DetectorFamily f) { return f == DetectorFamily::YuNet ? 
 
 FaceDetector::FaceDetector(std::shared_ptr<runtime::Session> session, const runtime::ModelEntry& entry,
                            DetectorOptions opts)
-    : session_(std::move(session)), family_(family_of(entry)), facts_(InputFacts::from_manifest(entry.input)),
+    : session_(std::move(session)),
+      family_(family_of(entry)),
+      facts_(InputFacts::from_manifest(entry.input)),
       opts_(opts) {
   auto in = session_->input_shape(0);
   if (in.size() != 4 || in[1] != 3)

@@ -26,8 +26,8 @@ FaceEmbedder::FaceEmbedder(std::shared_ptr<runtime::Session> session, const runt
     throw runtime::ModelError("the face embedder " + entry.id + " takes " + std::to_string(side_) +
                               "-pixel faces; only the 112x112 ArcFace alignment is supported");
   batched_ = in[0] != 1;
-  dim_ = out.size() >= 2 && out.back() > 0 ? int(out.back()) : entry.raw.value("output", nlohmann::json::object())
-                                                                          .value("dim", 0);
+  dim_ = out.size() >= 2 && out.back() > 0 ? int(out.back())
+                                           : entry.raw.value("output", nlohmann::json::object()).value("dim", 0);
   if (dim_ <= 0) throw runtime::ModelError("the face embedder " + entry.id + " has no fixed embedding size");
 }
 

@@ -2,10 +2,9 @@
 // template, quality signals and an L2-normalised embedding (MobileFaceNet, or an ArcFace-family recogniser).
 // Pixels in, plain structs out: nothing here knows the catalog, the queue or JSON.
 #pragma once
-#include <opencv2/core.hpp>
-
 #include <array>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "analyzers/faces/faces.h"
 #include "analyzers/faces/model_pack.h"
@@ -27,6 +28,8 @@ class FacesTask : public Task {
 
     std::optional<faces::ModelPack> pack;
     if (auto dir = s.value("model_pack", std::string()); !dir.empty()) {
+      const char* home = std::getenv("HOME");
+      if (dir.rfind("~/", 0) == 0 && home) dir = home + dir.substr(1);
       pack = faces::scan_model_pack(dir, ctx.rt.env());
       for (auto& why : pack->skipped) spdlog::info("face model pack: {}", why);
     }
@@ -47,9 +50,9 @@ class FacesTask : public Task {
         open(pack ? pack->detector : std::nullopt, "detector", s.value("detector", std::string()));
     auto [emb_session, emb_entry] =
         open(pack ? pack->recognizer : std::nullopt, "embedder", s.value("embedder", std::string()));
-    analyzer_ = std::make_unique<faces::FaceAnalyzer>(
-        std::make_unique<faces::FaceDetector>(det_session, det_entry, dopts),
-        std::make_unique<faces::FaceEmbedder>(emb_session, emb_entry));
+    analyzer_ =
+        std::make_unique<faces::FaceAnalyzer>(std::make_unique<faces::FaceDetector>(det_session, det_entry, dopts),
+                                              std::make_unique<faces::FaceEmbedder>(emb_session, emb_entry));
   }
 
   std::string name() const override { return "faces"; }

@@ -55,10 +55,14 @@ std::string detector_mismatch(const Shapes& sh) {
   size_t n1 = 0, n4 = 0, n10 = 0;
   for (auto& o : sh.out) {
     int64_t last = o.empty() ? 0 : o.back();
-    if (last == 1) n1++;
-    else if (last == 4) n4++;
-    else if (last == 10) n10++;
-    else return "an output whose last dimension is " + std::to_string(last);
+    if (last == 1)
+      n1++;
+    else if (last == 4)
+      n4++;
+    else if (last == 10)
+      n10++;
+    else
+      return "an output whose last dimension is " + std::to_string(last);
   }
   if (n1 < 2 || n1 != n4) return "not a score and a box output for each stride";
   if (n10 != n1) return "a detector without five-point landmarks, which alignment needs";
@@ -136,8 +140,8 @@ ModelPack scan_model_pack(const std::string& dir, Ort::Env& env) {
       e.id = "face-detector/" + tag;
       e.role = "detector";
       e.family = "scrfd";
-      e.input = {{"layout", "NCHW"}, {"colour", "RGB"},           {"scale", 1.0},    {"mean", {127.5, 127.5, 127.5}},
-                 {"std", {128, 128, 128}}, {"multiple", 32}, {"dynamic", true}, {"probe_shape", {1, 3, 640, 640}}};
+      e.input = {{"layout", "NCHW"},       {"colour", "RGB"}, {"scale", 1.0},    {"mean", {127.5, 127.5, 127.5}},
+                 {"std", {128, 128, 128}}, {"multiple", 32},  {"dynamic", true}, {"probe_shape", {1, 3, 640, 640}}};
     } else {
       e.id = "face-embedder/" + tag;
       e.role = "embedder";

@@ -18,19 +18,17 @@ struct Where {
 
 const std::vector<Where>& one_face_photos() {
   static const std::vector<Where> v = {
-      {skimage("astronaut.png"), {224, 121}},
-      {skimage("camera.png"), {228, 156}},
-      {opencv_doc("messi5.jpg"), {241, 113}},
-      {opencv_doc("left06.jpg"), {283, 170}},
+      {skimage("astronaut.png"), {224, 121}},  {skimage("camera.png"), {228, 156}},
+      {opencv_doc("messi5.jpg"), {241, 113}},  {opencv_doc("left06.jpg"), {283, 170}},
       {opencv_doc("right06.jpg"), {194, 185}},
   };
   return v;
 }
 
 const std::vector<std::string>& face_free_photos() {
-  static const std::vector<std::string> v = {skimage("coffee.png"),     opencv_doc("fruits.jpg"), skimage("rocket.jpg"),
-                                             skimage("chelsea.png"),    opencv_doc("baboon.jpg"), skimage("coins.png"),
-                                             opencv_doc("building.jpg"), skimage("hubble_deep_field.jpg")};
+  static const std::vector<std::string> v = {
+      skimage("coffee.png"),    opencv_doc("fruits.jpg"), skimage("rocket.jpg"),      skimage("chelsea.png"),
+      opencv_doc("baboon.jpg"), skimage("coins.png"),     opencv_doc("building.jpg"), skimage("hubble_deep_field.jpg")};
   return v;
 }
 

@@ -1,6 +1,5 @@
 // Alignment, quality and embeddings on real photos: the same person comes out closer than different people.
 #include <opencv2/imgproc.hpp>
-
 #include <random>
 
 #include "analyzers/faces/faces_fixture.h"
@@ -108,14 +107,16 @@ TEST(Embedding, SamePersonIsCloserThanDifferentPeopleByAClearMargin) {
     std::vector<std::vector<float>> views;
   };
   std::vector<Person> people;
-  for (auto [name, photo] : {std::pair{"astronaut", skimage("astronaut.png")}, {"cameraman", skimage("camera.png")},
+  for (auto [name, photo] : {std::pair{"astronaut", skimage("astronaut.png")},
+                             {"cameraman", skimage("camera.png")},
                              {"messi", opencv_doc("messi5.jpg")}}) {
     cv::Mat img = load_rgb(photo);
     people.push_back({name, {embed_one(a, img), embed_one(a, mirrored(img)), embed_one(a, rescaled(img, 1.6))}});
   }
   // The stereo pair: one man seen by two cameras.
-  people.push_back({"stereo", {embed_one(a, load_rgb(opencv_doc("left06.jpg"))),
-                               embed_one(a, load_rgb(opencv_doc("right06.jpg")))}});
+  people.push_back(
+      {"stereo",
+       {embed_one(a, load_rgb(opencv_doc("left06.jpg"))), embed_one(a, load_rgb(opencv_doc("right06.jpg")))}});
   // Two frames of one video.
   auto bball = [&](const std::string& f) {
     auto faces = a.analyze(load_rgb(opencv_doc(f)), 1.0, true);

@@ -1,9 +1,10 @@
 // InsightFace model packs: files recognised by their inputs and outputs, whatever their names, and used as they are.
+#include "analyzers/faces/model_pack.h"
+
 #include <filesystem>
 
 #include "analyzers/faces/faces_fixture.h"
 #include "analyzers/faces/faces_task.h"
-#include "analyzers/faces/model_pack.h"
 #include "support/onnx_builder.h"
 
 namespace fs = std::filesystem;
@@ -68,6 +69,17 @@ TEST(ModelPack, TheFacesTaskUsesIt) {
   double n = 0;
   for (auto& x : out[0]["embedding"]) n += x.get<double>() * x.get<double>();
   EXPECT_NEAR(n, 1.0, 1e-4);
+}
+
+TEST(ModelPack, AnalyzeTakesItAsASetting) {
+  Pack p;
+  auto r = test::darkroom({"--models", test::test_models_dir(), "analyze", "--tasks", "faces", "--embeddings", "--set",
+                           "faces.model_pack=" + p.dir.path(), testing::skimage("astronaut.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = test::json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  ASSERT_EQ(lines[0]["faces"].size(), 1u) << lines[0];
+  EXPECT_EQ(lines[0]["faces"][0]["embedding"].size(), 512u);
 }
 
 TEST(ModelPack, ClearErrors) {

@@ -1,40 +1,46 @@
 #!/usr/bin/env bash
-# The demo: darkroom on real sample photos (Debian's opencv-doc and python3-skimage, ../shared/testdata/pdq).
+# The demo: darkroom builds a real library from sample photos (Debian's opencv-doc and python3-skimage images, and
+# ../shared/testdata/pdq when present), then shows what it knows. Usage: scripts/demo.sh [path/to/darkroom]
 set -euo pipefail
-DARKROOM=${1:-build/darkroom}
-PHOTOS=(
-  /usr/lib/python3/dist-packages/skimage/data/{astronaut,camera,chelsea,coffee,motorcycle_left,rocket}.png
-  /usr/lib/python3/dist-packages/skimage/data/rocket.jpg
-  /usr/share/doc/opencv-doc/examples/data/{messi5,fruits,left01,right01,baboon,lena}.jpg
-  /usr/share/doc/opencv-doc/examples/data/{imageTextN,imageTextR}.png
-)
-existing=()
-for p in "${PHOTOS[@]}"; do [ -f "$p" ] && existing+=("$p"); done
-echo "== darkroom analyze on ${#existing[@]} sample photos"
-set +e
-"$DARKROOM" analyze "${existing[@]}" >/tmp/darkroom-demo.jsonl
-status=$?
-set -e
-python3 - /tmp/darkroom-demo.jsonl <<'PY'
-import json, os, sys
-for line in open(sys.argv[1]):
-    j = json.loads(line)
-    name = os.path.basename(j["path"])
-    if "error" in j and "width" not in j:
-        print(f"  {name:22s} error: {j['error']}")
-        continue
-    parts = [f"{j['width']}x{j['height']}"]
-    if "pdq" in j: parts.append(f"pdq {j['pdq']['hash'][:12]}… q{j['pdq']['quality']}")
-    if "faces" in j: parts.append(f"{len(j['faces'])} face(s)")
-    if "objects" in j:
-        labels = sorted({o['label'] for o in j['objects']})
-        parts.append("objects: " + (", ".join(labels) if labels else "none"))
-    if "text" in j:
-        full = j["text"].get("full", "").replace("\n", " / ")
-        parts.append(f"text: {full[:40]!r}" if full else "no text")
-    total = sum(v for k, v in j.get("timings_ms", {}).items())
-    parts.append(f"{total:.0f} ms")
-    print(f"  {name:22s} " + " · ".join(parts))
-    if "error" in j: print(f"  {'':22s} error: {j['error']}")
-PY
-echo "(full JSON lines in /tmp/darkroom-demo.jsonl; exit status $status)"
+DARKROOM=$(realpath "${1:-build/darkroom}")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SHARED:-$ROOT/../shared}
+LIB=${DEMO_LIBRARY:-$(mktemp -d /tmp/darkroom-demo.XXXXXX)}
+export DARKROOM_LIBRARY=$LIB
+
+# DEMO_PHOTOS (folders or files, space-separated) replaces the sample photos (the end-to-end test uses it).
+PHOTOS=()
+if [ -n "${DEMO_PHOTOS:-}" ]; then
+  read -r -a PHOTOS <<<"$DEMO_PHOTOS"
+else
+  for d in /usr/lib/python3/dist-packages/skimage/data /usr/share/doc/opencv-doc/examples/data; do
+    [ -d "$d" ] && PHOTOS+=("$d")
+  done
+  [ -d "$SHARED/testdata/pdq" ] && PHOTOS+=("$SHARED/testdata/pdq")
+fi
+if [ ${#PHOTOS[@]} -eq 0 ]; then
+  echo "demo: no sample photos; run scripts/setup.sh (it installs opencv-doc and python3-skimage)" >&2
+  exit 1
+fi
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "darkroom init  (library in $LIB)"
+"$DARKROOM" init
+step "darkroom add ${PHOTOS[*]}"
+"$DARKROOM" add "${PHOTOS[@]}"
+step "darkroom work --until-idle"
+"$DARKROOM" work --until-idle
+step "darkroom status"
+"$DARKROOM" status
+step "darkroom dupes"
+"$DARKROOM" dupes
+for q in "bridge" "cat" "person" "2019"; do
+  step "darkroom search $q"
+  "$DARKROOM" search "$q" || true
+done
+if "$DARKROOM" --help | grep -q '^  people'; then
+  step "darkroom people"
+  "$DARKROOM" people
+fi
+step "done: the library is in $LIB (DARKROOM_LIBRARY=$LIB darkroom show PATH to see one photo)"

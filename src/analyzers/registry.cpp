@@ -4,8 +4,11 @@
 #include <stdexcept>
 
 #include "analyzers/clip/clip_task.h"
+#include "analyzers/faces/faces_task.h"
 #include "analyzers/objects/objects_task.h"
+#include "analyzers/pdq/pdq_task.h"
 #include "analyzers/task.h"
+#include "analyzers/text/text_task.h"
 
 namespace dr::analyzers {
 namespace {
@@ -20,7 +23,10 @@ struct Entry {
 // In the order `analyze` runs them.
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> list = {
+      {"pdq", &make_pdq_task, ""},
+      {"faces", make_faces_task, "faces"},
       {"objects", &make_objects_task, "objects"},
+      {"text", &make_text_task, "text"},
       {"clip", &make_clip_task, "clip"},
   };
   return list;

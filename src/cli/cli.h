@@ -43,6 +43,15 @@ void print_json_line(const nlohmann::json& j);
 
 #define DARKROOM_COMMANDS(X) \
   X(analyze)                 \
+  X(hash)                    \
+  X(init)                    \
+  X(add)                     \
+  X(work)                    \
+  X(status)                  \
+  X(show)                    \
+  X(search)                  \
+  X(dupes)                   \
+  X(retry)                   \
   X(models)                  \
   X(doctor)                  \
   X(probe)                   \

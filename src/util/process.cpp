@@ -44,8 +44,15 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_ms, 
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // The inherited environment, with the given entries replacing those of the same name.
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  auto name_of = [](const std::string& e) { return e.substr(0, e.find('=')); };
+  for (char** e = environ; *e; ++e) {
+    std::string entry(*e);
+    bool replaced = false;
+    for (auto& x : env) replaced = replaced || name_of(x) == name_of(entry);
+    if (!replaced) env_strings.push_back(std::move(entry));
+  }
   for (auto& e : env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());

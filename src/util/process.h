@@ -18,7 +18,8 @@ struct ProcessResult {
   std::string describe(int timeout_ms = 0) const;
 };
 
-// argv[0] is looked up in PATH when it has no slash. `env` entries ("NAME=value") are added to the environment.
+// argv[0] is looked up in PATH when it has no slash. `env` entries ("NAME=value") are added to the environment,
+// replacing inherited ones of the same name.
 ProcessResult run_process(const std::vector<std::string>& argv, int timeout_ms,
                           const std::vector<std::string>& env = {});
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "support/cli.h"
+#include "util/process.h"
 #include "util/sha256.h"
 
 namespace fs = std::filesystem;
@@ -142,4 +143,41 @@ TEST(Manifest, UserEntriesInManifestDReplaceOrAdd) {
   EXPECT_THROW(m.pick("text", "recognizer", "no/such-model"), ModelError);
   dr::test::write_file(dir / "manifest.d/broken.json", "{not json");
   EXPECT_THROW(Manifest::load(dir.path()), ModelError);
+}
+
+TEST(ModelStore, InstallsAMemberOfAZipFromItsUrl) {
+  // InsightFace's packs are zips (buffalo_l.zip); the member is found by name wherever the zip keeps it.
+  TempDir src, dir;
+  fs::create_directories(src / "pack/buffalo_l");
+  dr::test::write_file(src / "pack/buffalo_l/det.onnx", "tiny model");
+  // zip stores paths as given: build the archive from inside pack/, so that the member sits in buffalo_l/.
+  auto z = dr::util::run_process({"sh", "-c", "cd '" + (src / "pack") + "' && zip -q -r ../pack.zip buffalo_l"}, 60000);
+  ASSERT_TRUE(z.ok()) << z.describe() << z.err;
+  nlohmann::json j = {{"models",
+                       {{{"id", "test/zipped"},
+                         {"task", "faces"},
+                         {"files",
+                          {{{"name", "model"},
+                            {"path", "z/det.onnx"},
+                            {"sha256", dr::util::sha256_hex("tiny model")},
+                            {"url", "file://" + (src / "pack.zip")},
+                            {"member", "det.onnx"}}}}}}}};
+  ModelStore store(dir.path(), Manifest::parse(j));
+  const auto& e = *store.manifest().find("test/zipped");
+  auto lines = store.install(e, {});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(store.installed(e)) << lines[0];
+}
+
+TEST(Manifest, InsightFaceBuffaloLIsListedButNeverADefault) {
+  TempDir dir;
+  auto m = Manifest::load(dir.path());
+  for (const char* id : {"face-detector/buffalo-l-det10g", "face-embedder/buffalo-l-w600k-r50"}) {
+    auto e = m.find(id);
+    ASSERT_NE(e, nullptr) << id;
+    EXPECT_FALSE(e->default_install) << id;
+    EXPECT_NE(e->licence.find("non-commercial"), std::string::npos) << id;
+  }
+  EXPECT_EQ(m.pick("faces", "detector")->id, "face-detector/yunet-n");
+  EXPECT_EQ(m.pick("faces", "embedder")->id, "face-embedder/mobilefacenet");
 }

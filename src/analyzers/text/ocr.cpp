@@ -1,0 +1,187 @@
+#include "analyzers/text/ocr.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <opencv2/imgproc.hpp>
+#include <stdexcept>
+
+namespace dr::analyzers::text {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+Ort::Value tensor(std::vector<float>& data, const std::vector<int64_t>& shape) {
+  static const Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  return Ort::Value::CreateTensor<float>(mem, data.data(), data.size(), shape.data(), shape.size());
+}
+
+// The first output of one run, with its shape; throws when the model returned nothing usable.
+const float* first_output(std::vector<Ort::Value>& outs, std::vector<int64_t>& shape, const char* what) {
+  if (outs.empty() || !outs[0].IsTensor())
+    throw std::runtime_error(std::string("the text ") + what + " returned no tensor");
+  shape = outs[0].GetTensorTypeAndShapeInfo().GetShape();
+  return outs[0].GetTensorData<float>();
+}
+
+}  // namespace
+
+Ocr::Ocr(Model detector, std::optional<Model> classifier, Model recognizer, Charset charset, OcrOptions opts)
+    : det_(std::move(detector)),
+      cls_(std::move(classifier)),
+      rec_(std::move(recognizer)),
+      charset_(std::move(charset)),
+      opts_(opts) {}
+
+std::vector<DetBox> Ocr::detect(const cv::Mat& rgb) const {
+  if (rgb.empty()) return {};
+  cv::Size size;
+  std::vector<float> input = det_preprocess(rgb, det_.norm, opts_.det, size);
+  std::vector<Ort::Value> in;
+  in.push_back(tensor(input, {1, 3, size.height, size.width}));
+  auto outs = det_.run(in);
+  std::vector<int64_t> shape;
+  const float* p = first_output(outs, shape, "detector");
+  if (shape.size() < 2 || shape[shape.size() - 1] != size.width || shape[shape.size() - 2] != size.height)
+    throw std::runtime_error("the text detector's output is not a probability map of its input's size");
+  // The map is only read, never written: wrapping the output's buffer avoids a copy.
+  cv::Mat prob(size.height, size.width, CV_32F, const_cast<float*>(p));
+  return merge_row_pieces(db_boxes(prob, rgb.cols, rgb.rows, opts_.det));
+}
+
+std::vector<bool> Ocr::orient(std::vector<cv::Mat>& lines) const {
+  std::vector<bool> turned(lines.size(), false);
+  if (!cls_ || !opts_.classify || lines.empty()) return turned;
+  // PaddleOCR squeezes a whole line into the classifier's 192x48 input; a long line then becomes unreadable and is
+  // sometimes turned upside down by mistake (imageTextN.png loses a line that way). Here a line wider than the
+  // input is judged on up to three windows of the input's aspect (start, middle, end) and the votes are averaged.
+  std::vector<cv::Mat> windows;
+  std::vector<size_t> owner;
+  const double aspect = double(opts_.cls_width) / opts_.cls_height;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const cv::Mat& l = lines[i];
+    int win = std::max(1, int(std::lround(aspect * l.rows)));
+    if (l.cols <= win * 1.25) {
+      windows.push_back(l);
+      owner.push_back(i);
+      continue;
+    }
+    int k = std::min(3, int(std::ceil(double(l.cols) / win)));
+    for (int j = 0; j < k; ++j) {
+      int x = int(std::lround(double(l.cols - win) * j / (k - 1)));
+      windows.push_back(l(cv::Rect(x, 0, win, l.rows)));
+      owner.push_back(i);
+    }
+  }
+  std::vector<double> votes(lines.size(), 0.0);
+  std::vector<int> counts(lines.size(), 0);
+  const size_t batch = 16;
+  for (size_t start = 0; start < windows.size(); start += batch) {
+    size_t n = std::min(windows.size() - start, batch);
+    std::vector<cv::Mat> group(windows.begin() + start, windows.begin() + start + n);
+    std::vector<float> input = lines_tensor(group, opts_.cls_height, opts_.cls_width, cls_->norm);
+    std::vector<Ort::Value> in;
+    in.push_back(tensor(input, {int64_t(n), 3, opts_.cls_height, opts_.cls_width}));
+    auto outs = cls_->run(in);
+    std::vector<int64_t> shape;
+    const float* p = first_output(outs, shape, "orientation classifier");
+    if (shape.size() != 2 || shape[0] != int64_t(n) || shape[1] < 2)
+      throw std::runtime_error("the text orientation classifier's output is not [lines, 2]");
+    for (size_t i = 0; i < n; ++i) {
+      const float* row = p + i * shape[1];
+      votes[owner[start + i]] += row[1] / (row[0] + row[1]);
+      counts[owner[start + i]] += 1;
+    }
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (counts[i] && votes[i] / counts[i] >= opts_.cls_thresh) {
+      cv::rotate(lines[i], lines[i], cv::ROTATE_180);
+      turned[i] = true;
+    }
+  }
+  return turned;
+}
+
+std::vector<LineText> Ocr::recognize(const std::vector<cv::Mat>& lines) const {
+  std::vector<LineText> out(lines.size());
+  if (lines.empty()) return out;
+  const int h = opts_.rec_height;
+  std::vector<int> widths(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) widths[i] = scaled_width(lines[i], h);
+  // Lines of similar widths share a run, so that little of each batch is padding.
+  std::vector<size_t> order(lines.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return widths[a] < widths[b]; });
+  size_t start = 0;
+  while (start < order.size()) {
+    size_t end = start + 1;
+    while (end < order.size() && end - start < size_t(std::max(opts_.rec_batch, 1)) &&
+           widths[order[end]] <= opts_.rec_width_spread * widths[order[start]])
+      ++end;
+    int width = std::max(widths[order[end - 1]], opts_.rec_min_width);
+    width = (width + 7) / 8 * 8;  // the recognizer downsamples the width by 8
+    std::vector<cv::Mat> group;
+    for (size_t k = start; k < end; ++k) group.push_back(lines[order[k]]);
+    std::vector<float> input = lines_tensor(group, h, width, rec_.norm);
+    std::vector<Ort::Value> in;
+    in.push_back(tensor(input, {int64_t(group.size()), 3, h, width}));
+    auto outs = rec_.run(in);
+    std::vector<int64_t> shape;
+    const float* p = first_output(outs, shape, "recognizer");
+    if (shape.size() != 3 || shape[0] != int64_t(group.size()))
+      throw std::runtime_error("the text recognizer's output is not [lines, steps, classes]");
+    if (size_t(shape[2]) != charset_.classes())
+      throw std::runtime_error("the text recognizer has " + std::to_string(shape[2]) +
+                               " classes but its key file gives " + std::to_string(charset_.classes()) +
+                               "; the key file does not belong to this model");
+    for (size_t k = 0; k < group.size(); ++k)
+      out[order[start + k]] = ctc_greedy(p + k * shape[1] * shape[2], int(shape[1]), int(shape[2]), charset_);
+    start = end;
+  }
+  return out;
+}
+
+OcrResult Ocr::run(const cv::Mat& rgb) const {
+  OcrResult res;
+  auto t0 = Clock::now();
+  std::vector<DetBox> boxes = detect(rgb);
+  res.timings.detect_ms = ms_since(t0);
+  res.timings.boxes = int(boxes.size());
+  if (boxes.empty()) return res;
+
+  std::vector<cv::Mat> crops;
+  crops.reserve(boxes.size());
+  for (auto& b : boxes) crops.push_back(crop_quad(rgb, b.quad));
+  t0 = Clock::now();
+  std::vector<bool> turned = orient(crops);
+  res.timings.classify_ms = ms_since(t0);
+  t0 = Clock::now();
+  std::vector<LineText> texts = recognize(crops);
+  res.timings.recognize_ms = ms_since(t0);
+
+  std::vector<Quad> kept_boxes;
+  std::vector<std::string> kept_texts;
+  std::vector<float> kept_scores;
+  size_t kept_turned = 0;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    if (texts[i].text.empty() || texts[i].score < opts_.drop_score) continue;
+    kept_boxes.push_back(boxes[i].quad);
+    kept_texts.push_back(texts[i].text);
+    kept_scores.push_back(texts[i].score);
+    kept_turned += turned[i];
+  }
+  // A photo taken upside down: most lines were turned, so the page is read from its bottom-right corner.
+  std::vector<Quad> order_boxes = kept_boxes;
+  if (2 * kept_turned > kept_boxes.size())
+    for (auto& q : order_boxes) q = {-q[2], -q[3], -q[0], -q[1]};
+  auto rows = reading_rows(order_boxes);
+  for (auto& r : rows)
+    for (size_t i : r) res.lines.push_back({kept_texts[i], kept_scores[i], kept_boxes[i]});
+  res.full = join_rows(rows, kept_texts);
+  return res;
+}
+
+}  // namespace dr::analyzers::text

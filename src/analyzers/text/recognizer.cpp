@@ -1,0 +1,88 @@
+#include "analyzers/text/recognizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace dr::analyzers::text {
+
+Charset Charset::from_text(const std::string& text, bool space_last) {
+  Charset cs;
+  cs.symbols_.emplace_back();  // the blank
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    cs.symbols_.push_back(std::move(line));
+    start = end + 1;
+  }
+  if (space_last) cs.symbols_.emplace_back(" ");
+  return cs;
+}
+
+Charset Charset::load(const std::string& path, bool space_last) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read the recognizer's key file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Charset cs = from_text(ss.str(), space_last);
+  if (cs.classes() <= (space_last ? 2u : 1u))
+    throw std::runtime_error("the recognizer's key file " + path + " holds no characters");
+  return cs;
+}
+
+LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& cs) {
+  LineText out;
+  double sum = 0;
+  int kept = 0;
+  int prev = -1;
+  for (int t = 0; t < steps; ++t) {
+    const float* row = probs + size_t(t) * classes;
+    int best = int(std::max_element(row, row + classes) - row);
+    if (best != 0 && best != prev && size_t(best) < cs.classes()) {
+      out.text += cs.symbol(best);
+      sum += row[best];
+      ++kept;
+    }
+    prev = best;
+  }
+  out.score = kept ? float(sum / kept) : 0.0f;
+  return out;
+}
+
+cv::Mat crop_quad(const cv::Mat& img, const Quad& q) {
+  int w = int(std::max(cv::norm(q[0] - q[1]), cv::norm(q[2] - q[3])));
+  int h = int(std::max(cv::norm(q[0] - q[3]), cv::norm(q[1] - q[2])));
+  w = std::max(w, 1);
+  h = std::max(h, 1);
+  const cv::Point2f dst[4] = {{0, 0}, {float(w), 0}, {float(w), float(h)}, {0, float(h)}};
+  cv::Mat m = cv::getPerspectiveTransform(q.data(), dst);
+  cv::Mat out;
+  cv::warpPerspective(img, out, m, cv::Size(w, h), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+  if (h >= 1.5 * w) cv::rotate(out, out, cv::ROTATE_90_COUNTERCLOCKWISE);
+  return out;
+}
+
+int scaled_width(const cv::Mat& line, int height) {
+  if (line.rows <= 0) return 1;
+  return std::max(1, int(std::ceil(double(height) * line.cols / line.rows)));
+}
+
+std::vector<float> lines_tensor(const std::vector<cv::Mat>& lines, int height, int width, const Normalize& n) {
+  const size_t per = size_t(3) * height * width;
+  std::vector<float> t(per * lines.size(), 0.0f);
+  cv::Mat resized;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    int w = std::min(width, scaled_width(lines[i], height));
+    cv::resize(lines[i], resized, cv::Size(w, height), 0, 0, cv::INTER_LINEAR);
+    to_chw(resized, n, t.data() + i * per, width);
+  }
+  return t;
+}
+
+}  // namespace dr::analyzers::text

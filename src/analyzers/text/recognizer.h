@@ -1,0 +1,53 @@
+// Text-line recognition (PP-OCR CRNN/SVTR models with a CTC head) and the orientation classifier's input: cropping a
+// detected box upright, resizing lines to the models' height, batching them, and decoding the CTC output.
+// Pure functions; the models are run by the caller. Follows PaddleOCR's inference code (PaddlePaddle/PaddleOCR:
+// tools/infer/predict_system.py get_rotate_crop_image, tools/infer/predict_rec.py resize_norm_img,
+// tools/infer/predict_cls.py, ppocr/postprocess/rec_postprocess.py CTCLabelDecode).
+#pragma once
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "analyzers/text/detector.h"
+
+namespace dr::analyzers::text {
+
+// The characters a recognizer can emit: class 0 is the CTC blank, classes 1..n are the key file's lines, and class
+// n + 1 is a space when the model has one (PP-OCR's use_space_char).
+class Charset {
+ public:
+  Charset() = default;
+  // Keys one per line ('\n' or "\r\n"); a last line without a newline counts.
+  static Charset from_text(const std::string& text, bool space_last = true);
+  // Reads a key file; throws std::runtime_error with the path when it cannot be read or is empty.
+  static Charset load(const std::string& path, bool space_last = true);
+  // Number of classes the model's output must have: blank + keys (+ space).
+  size_t classes() const { return symbols_.size(); }
+  const std::string& symbol(size_t cls) const { return symbols_[cls]; }
+
+ private:
+  std::vector<std::string> symbols_;  // index = class; [0] is the blank (empty)
+};
+
+struct LineText {
+  std::string text;
+  float score = 0;  // mean of the winning probabilities of the emitted characters; 0 for an empty line
+};
+
+// Greedy CTC decoding of one line: `probs` is steps x classes (row-major), the best class per step, repeats merged,
+// blanks dropped.
+LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& cs);
+
+// The box cut out of the image with a perspective warp, upright: width = the longer of the top and bottom edges,
+// height = the longer of the left and right edges; a crop at least 1.5 times taller than wide is turned 90 degrees
+// counter-clockwise (text that runs down the page). Coordinates in `img`'s pixels.
+cv::Mat crop_quad(const cv::Mat& img, const Quad& q);
+
+// The width a line gets at `height` pixels high, keeping its aspect ratio: ceil(height * w / h), at least 1.
+int scaled_width(const cv::Mat& line, int height);
+
+// Resizes each line to `height` (width by aspect, at most `width`) and writes them as a [n,3,height,width] tensor;
+// the right of each line is padded with zeros (the normalised mid-grey, as PaddleOCR pads).
+std::vector<float> lines_tensor(const std::vector<cv::Mat>& lines, int height, int width, const Normalize& n);
+
+}  // namespace dr::analyzers::text

@@ -1,0 +1,111 @@
+#include "analyzers/text/text_task.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace dr::analyzers {
+namespace text {
+
+nlohmann::json to_json(const OcrResult& r, double to_display) {
+  auto tenth = [](double v) { return std::round(v * 10) / 10; };
+  nlohmann::json lines = nlohmann::json::array();
+  for (auto& l : r.lines) {
+    nlohmann::json box = nlohmann::json::array();
+    for (auto& p : l.box) box.push_back({tenth(p.x * to_display), tenth(p.y * to_display)});
+    lines.push_back({{"text", l.text}, {"score", std::round(double(l.score) * 1e4) / 1e4}, {"box", box}});
+  }
+  return {{"lines", lines}, {"full", r.full}};
+}
+
+}  // namespace text
+
+namespace {
+
+using runtime::ModelEntry;
+
+const ModelEntry& pick(const runtime::ModelStore& store, const std::string& role, const std::string& chosen) {
+  const ModelEntry* e = store.manifest().pick("text", role, chosen);
+  if (!e) {
+    if (!chosen.empty())
+      throw runtime::ModelError("the text " + role + " '" + chosen +
+                                "' is not in the manifest; `darkroom models list` shows the known models");
+    throw runtime::ModelError("the manifest has no default text " + role);
+  }
+  if (e->task != "text" || e->role != role)
+    throw runtime::ModelError("the model " + e->id + " is not a text " + role + " (task " + e->task + ", role " +
+                              e->role + ")");
+  return *e;
+}
+
+class TextTask : public Task {
+ public:
+  explicit TextTask(TaskContext& ctx) {
+    const nlohmann::json s = ctx.settings.value("text", nlohmann::json::object());
+    auto id = [&](const char* key) {
+      return s.contains(key) && s[key].is_string() ? s[key].get<std::string>() : std::string();
+    };
+    const bool classify = !(s.contains("classifier") && s["classifier"].is_boolean() && !s["classifier"].get<bool>());
+
+    const ModelEntry& det = pick(ctx.store, "detector", id("detector"));
+    const ModelEntry& rec = pick(ctx.store, "recognizer", id("recognizer"));
+    text::OcrOptions o;
+    o.det.limit_side = det.input.value("limit_side", o.det.limit_side);
+    o.det.multiple = det.input.value("multiple", o.det.multiple);
+    o.det.limit_side = s.value("limit_side", o.det.limit_side);
+    o.det.thresh = s.value("thresh", o.det.thresh);
+    o.det.box_thresh = s.value("box_thresh", o.det.box_thresh);
+    o.det.unclip_ratio = s.value("unclip_ratio", o.det.unclip_ratio);
+    o.drop_score = s.value("drop_score", o.drop_score);
+    o.rec_height = rec.input.value("height", o.rec_height);
+    o.classify = classify;
+    side_ = s.value("side", side_);
+    if (side_ < 0) throw std::invalid_argument("text setting 'side' must be 0 (full size) or a positive number");
+
+    auto open = [&](const ModelEntry& e) {
+      auto session = ctx.rt.open(e, ctx.store.require(e, "model"), e.onnx().sha256);
+      models_.push_back({e.id, e.onnx().sha256});
+      return text::Model{[session](std::vector<Ort::Value>& in) { return session->run(in); },
+                         text::Normalize::from_input(e.input)};
+    };
+    text::Model det_model = open(det);
+    std::optional<text::Model> cls_model;
+    if (classify) {
+      const ModelEntry& cls = pick(ctx.store, "classifier", id("classifier"));
+      if (cls.input.contains("size") && cls.input["size"].size() == 2) {
+        o.cls_height = cls.input["size"][0].get<int>();
+        o.cls_width = cls.input["size"][1].get<int>();
+      }
+      cls_model = open(cls);
+    }
+    text::Model rec_model = open(rec);
+    bool space_last = true;
+    if (rec.raw.contains("output") && rec.raw["output"].contains("ctc"))
+      space_last = rec.raw["output"]["ctc"].value("space_last", true);
+    const std::string keys = ctx.store.require(rec, "keys");
+    if (auto* kf = rec.file("keys")) models_.push_back({rec.id + "#keys", kf->sha256});
+    ocr_ = std::make_unique<text::Ocr>(std::move(det_model), std::move(cls_model), std::move(rec_model),
+                                       text::Charset::load(keys, space_last), o);
+  }
+
+  std::string name() const override { return "text"; }
+  int wanted_side() const override { return side_; }
+  std::vector<ModelRef> models() const override { return models_; }
+
+  nlohmann::json run(const image::Decoded& img, const RunOptions&) override {
+    if (img.rgb.width <= 0 || img.rgb.height <= 0) return text::to_json({}, 1.0);
+    // The pixels are only read: wrapping them avoids a copy.
+    cv::Mat rgb(img.rgb.height, img.rgb.width, CV_8UC3, const_cast<uint8_t*>(img.rgb.pixels.data()));
+    return text::to_json(ocr_->run(rgb), img.to_display());
+  }
+
+ private:
+  int side_ = 1600;
+  std::vector<ModelRef> models_;
+  std::unique_ptr<text::Ocr> ocr_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_text_task(TaskContext& ctx) { return std::make_unique<TextTask>(ctx); }
+
+}  // namespace dr::analyzers

@@ -1,0 +1,42 @@
+// A library is a folder: catalog.db (the SQLite catalog) and settings.json (tasks enabled, queue and analyzer
+// thresholds). `darkroom init` creates it; opening a folder that is not a library says how to create one.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "catalog/store.h"
+
+namespace dr::catalog {
+
+class LibraryError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Library {
+ public:
+  // $XDG_DATA_HOME/darkroom, else ~/.local/share/darkroom.
+  static std::string default_dir();
+  // Creates the folder, the catalog and default settings (an existing library is left as it is: returns false).
+  static bool create(const std::string& dir);
+  // Throws LibraryError ("there is no darkroom library at DIR; create one with `darkroom init --library DIR`").
+  static Library open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  std::string catalog_path() const;
+  std::string settings_path() const;
+  // settings.json merged over the defaults.
+  const nlohmann::json& settings() const { return settings_; }
+  static nlohmann::json default_settings();
+
+  // Opens the catalog: the busy timeout comes from settings (busy_timeout_ms) or $DARKROOM_BUSY_TIMEOUT_MS.
+  std::unique_ptr<Store> open_store() const;
+
+ private:
+  std::string dir_;
+  nlohmann::json settings_;
+};
+
+}  // namespace dr::catalog

@@ -1,0 +1,791 @@
+#include "catalog/sqlite_store.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include "catalog/sqlite.h"
+
+namespace dr::catalog {
+
+using nlohmann::json;
+using sqlite::Stmt;
+using sqlite::Txn;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* to_string(JobState s) {
+  switch (s) {
+    case JobState::Queued:
+      return "queued";
+    case JobState::Running:
+      return "running";
+    case JobState::Done:
+      return "done";
+    case JobState::Failed:
+      return "failed";
+    case JobState::Dead:
+      return "dead";
+  }
+  return "?";
+}
+
+std::optional<JobState> parse_job_state(const std::string& s) {
+  for (auto st : {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Dead})
+    if (s == to_string(st)) return st;
+  return std::nullopt;
+}
+
+namespace {
+
+// Each entry moves the schema one version up. Never edit a released entry: add a new one.
+// Later subsystems (people, vector indexes) append their own steps here.
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> m = {
+      // 1: photos, paths, jobs, results and the rows derived from results.
+      R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta(key, value) VALUES ('lease_seq', '0');
+CREATE TABLE photos(
+  id INTEGER PRIMARY KEY,
+  content_hash TEXT NOT NULL UNIQUE,
+  size INTEGER NOT NULL,
+  format TEXT NOT NULL DEFAULT '',
+  width INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0,
+  orientation INTEGER NOT NULL DEFAULT 1,
+  taken_at TEXT,
+  file_date TEXT NOT NULL DEFAULT '',
+  camera_make TEXT NOT NULL DEFAULT '',
+  camera_model TEXT NOT NULL DEFAULT '',
+  gps_lat REAL, gps_lon REAL, gps_alt REAL,
+  added_ms INTEGER NOT NULL);
+CREATE INDEX photos_date ON photos(coalesce(taken_at, file_date));
+CREATE TABLE paths(
+  path TEXT PRIMARY KEY,
+  photo_id INTEGER NOT NULL REFERENCES photos(id),
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  missing INTEGER NOT NULL DEFAULT 0,
+  scan_id INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX paths_photo ON paths(photo_id);
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY,
+  photo_id INTEGER NOT NULL REFERENCES photos(id),
+  task TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'queued',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  run_after INTEGER NOT NULL DEFAULT 0,
+  lease_id INTEGER,
+  lease_owner TEXT,
+  lease_expires INTEGER,
+  last_error TEXT,
+  updated_ms INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(photo_id, task));
+CREATE INDEX jobs_ready ON jobs(state, run_after);
+CREATE INDEX jobs_lease ON jobs(lease_id);
+CREATE TABLE results(
+  photo_id INTEGER NOT NULL REFERENCES photos(id),
+  task TEXT NOT NULL,
+  value TEXT NOT NULL,
+  models TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY(photo_id, task));
+CREATE TABLE documents(
+  id INTEGER PRIMARY KEY,
+  photo_id INTEGER NOT NULL REFERENCES photos(id),
+  source TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  text TEXT NOT NULL);
+CREATE INDEX documents_photo ON documents(photo_id, source);
+CREATE VIRTUAL TABLE documents_fts USING fts5(text, content='documents', content_rowid='id',
+  tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER documents_ai AFTER INSERT ON documents BEGIN
+  INSERT INTO documents_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN
+  INSERT INTO documents_fts(documents_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TABLE faces(
+  id INTEGER PRIMARY KEY,
+  photo_id INTEGER NOT NULL REFERENCES photos(id),
+  task TEXT NOT NULL,
+  x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+  score REAL NOT NULL,
+  landmarks TEXT NOT NULL,
+  quality REAL,
+  embedding BLOB,
+  person_id INTEGER);
+CREATE INDEX faces_photo ON faces(photo_id);
+CREATE INDEX faces_person ON faces(person_id);
+CREATE TABLE embeddings(
+  photo_id INTEGER NOT NULL REFERENCES photos(id),
+  task TEXT NOT NULL,
+  model TEXT NOT NULL,
+  dim INTEGER NOT NULL,
+  vector BLOB NOT NULL,
+  PRIMARY KEY(photo_id, task, model));
+CREATE INDEX embeddings_model ON embeddings(model);
+)sql",
+  };
+  return m;
+}
+
+bool writable(const std::string& path) {
+  namespace fs = std::filesystem;
+  auto dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK) != 0) return false;
+  return !fs::exists(path) || ::access(path.c_str(), W_OK) == 0;
+}
+
+std::string in_list(size_t n, int first) {
+  std::string s = "(";
+  for (size_t i = 0; i < n; ++i) s += (i ? ",?" : "?") + std::to_string(first + int(i));
+  return s + ")";
+}
+
+std::string basename_of(const std::string& p) { return std::filesystem::path(p).filename().string(); }
+
+}  // namespace
+
+int SqliteStore::schema_version() { return int(migrations().size()); }
+
+SqliteStore::SqliteStore(const std::string& path, const SqliteOptions& opts)
+    : path_(path), busy_timeout_ms_(opts.busy_timeout_ms) {
+  read_only_ = opts.read_only || (!opts.create && !writable(path));
+  if (!opts.create && !std::filesystem::exists(path))
+    throw StoreError("there is no catalog at " + path + "; create the library with `darkroom init`");
+  guarded("opening the catalog", [&] {
+    try {
+      db_ = std::make_unique<sqlite::Db>(path, opts.create, read_only_, busy_timeout_ms_);
+      if (read_only_) db_->exec("SELECT count(*) FROM sqlite_master");
+    } catch (const sqlite::Error& e) {
+      if (!read_only_) throw;
+      // A WAL database in a folder we cannot write to cannot make its -shm file; read it as immutable instead.
+      db_ = std::make_unique<sqlite::Db>("file:" + path + "?immutable=1", false, true, busy_timeout_ms_);
+    }
+    if (!read_only_) {
+      db_->exec("PRAGMA journal_mode=WAL");
+      db_->exec("PRAGMA synchronous=NORMAL");
+    }
+    db_->exec("PRAGMA foreign_keys=ON");
+    migrate();
+    return 0;
+  });
+}
+
+SqliteStore::~SqliteStore() = default;
+
+template <class F>
+auto SqliteStore::guarded(const char* what, F&& fn) -> decltype(fn()) {
+  std::lock_guard lock(mu_);
+  try {
+    return fn();
+  } catch (const sqlite::Error& e) {
+    if (e.busy())
+      throw StoreError("the catalog " + path_ + " is locked by another process (waited " +
+                           std::to_string(busy_timeout_ms_ / 1000.0).substr(0, 4) + " s while " + what +
+                           "); try again when that process has finished",
+                       true, false);
+    if (e.readonly() || read_only_)
+      throw StoreError("the catalog " + path_ + " cannot be written (" + e.what() +
+                           "); status, show, search and dupes still work, and a library you can write to is "
+                           "needed to add or analyse photos",
+                       false, true);
+    throw StoreError(std::string("catalog error while ") + what + ": " + e.what());
+  }
+}
+
+template <class F>
+auto SqliteStore::write(const char* what, F&& fn) -> decltype(fn()) {
+  return guarded(what, [&] {
+    if (read_only_)
+      throw StoreError("the library at " + std::filesystem::path(path_).parent_path().string() +
+                           " is read-only; status, show, search and dupes still work, and a library you can write "
+                           "to is needed to add or analyse photos",
+                       false, true);
+    if (batch_depth_ > 0) return fn();
+    Txn txn(*db_);
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      txn.commit();
+    } else {
+      auto r = fn();
+      txn.commit();
+      return r;
+    }
+  });
+}
+
+void SqliteStore::migrate() {
+  Stmt v(*db_, "PRAGMA user_version");
+  v.step();
+  int have = int(v.i64(0));
+  v.reset();
+  int want = schema_version();
+  if (have > want)
+    throw StoreError("the catalog " + path_ + " has schema version " + std::to_string(have) +
+                     ", newer than this darkroom knows (" + std::to_string(want) + "); use a newer darkroom");
+  if (have == want) return;
+  if (read_only_)
+    throw StoreError("the catalog " + path_ + " needs an upgrade (schema " + std::to_string(have) + " -> " +
+                         std::to_string(want) + ") but is read-only; open it once with write access",
+                     false, true);
+  Txn txn(*db_);
+  // Re-read inside the write lock: another process may have migrated meanwhile.
+  v.step();
+  have = int(v.i64(0));
+  v.reset();
+  for (int i = have; i < want; ++i) db_->exec(migrations()[size_t(i)]);
+  db_->exec("PRAGMA user_version=" + std::to_string(want));
+  txn.commit();
+}
+
+void SqliteStore::batch(const std::function<void()>& fn) {
+  write("writing a batch", [&] {
+    ++batch_depth_;
+    try {
+      fn();
+    } catch (...) {
+      --batch_depth_;
+      throw;
+    }
+    --batch_depth_;
+  });
+}
+
+// ---- photos and paths ----
+
+std::optional<PathRecord> SqliteStore::find_path(const std::string& path) {
+  return guarded("looking up a path", [&]() -> std::optional<PathRecord> {
+    Stmt s(*db_, "SELECT photo_id, size, mtime_ns, missing FROM paths WHERE path=?1");
+    s.bind(1, path);
+    if (!s.step()) return std::nullopt;
+    return PathRecord{s.i64(0), uint64_t(s.i64(1)), s.i64(2), s.i64(3) != 0};
+  });
+}
+
+std::optional<int64_t> SqliteStore::find_photo_by_hash(const std::string& h) {
+  return guarded("looking up a photo", [&]() -> std::optional<int64_t> {
+    Stmt s(*db_, "SELECT id FROM photos WHERE content_hash=?1");
+    s.bind(1, h);
+    if (!s.step()) return std::nullopt;
+    return s.i64(0);
+  });
+}
+
+int64_t SqliteStore::add_photo(const PhotoFacts& f) {
+  return write("adding a photo", [&] {
+    Stmt s(*db_,
+           "INSERT INTO photos(content_hash, size, format, width, height, orientation, taken_at, file_date, "
+           "camera_make, camera_model, gps_lat, gps_lon, gps_alt, added_ms) "
+           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+    s.bind(1, f.content_hash).bind(2, int64_t(f.size)).bind(3, f.format).bind(4, f.width).bind(5, f.height);
+    s.bind(6, f.orientation).bind(7, f.taken_at).bind(8, f.file_date).bind(9, f.camera_make);
+    s.bind(10, f.camera_model).bind(11, f.gps_lat).bind(12, f.gps_lon).bind(13, f.gps_alt).bind(14, now_ms());
+    s.run();
+    return db_->last_insert_id();
+  });
+}
+
+void SqliteStore::refresh_file_documents(int64_t photo_id) {
+  Stmt del(*db_, "DELETE FROM documents WHERE photo_id=?1 AND source='file'");
+  del.bind(1, photo_id).run();
+  Stmt q(*db_, "SELECT path FROM paths WHERE photo_id=?1 AND missing=0");
+  q.bind(1, photo_id);
+  std::set<std::string> names;
+  while (q.step()) names.insert(basename_of(q.text(0)));
+  Stmt ins(*db_, "INSERT INTO documents(photo_id, source, kind, text) VALUES (?1, 'file', 'file', ?2)");
+  for (const auto& n : names) ins.bind(1, photo_id).bind(2, n).run();
+}
+
+void SqliteStore::put_path(const std::string& path, int64_t photo_id, uint64_t size, int64_t mtime_ns,
+                           int64_t scan_id) {
+  write("recording a path", [&] {
+    std::optional<int64_t> old;
+    {
+      Stmt q(*db_, "SELECT photo_id FROM paths WHERE path=?1");
+      q.bind(1, path);
+      if (q.step()) old = q.i64(0);
+    }
+    Stmt s(*db_,
+           "INSERT INTO paths(path, photo_id, size, mtime_ns, missing, scan_id) VALUES (?1,?2,?3,?4,0,?5) "
+           "ON CONFLICT(path) DO UPDATE SET photo_id=excluded.photo_id, size=excluded.size, "
+           "mtime_ns=excluded.mtime_ns, missing=0, scan_id=excluded.scan_id");
+    s.bind(1, path).bind(2, photo_id).bind(3, int64_t(size)).bind(4, mtime_ns).bind(5, scan_id).run();
+    refresh_file_documents(photo_id);
+    if (old && *old != photo_id) refresh_file_documents(*old);
+  });
+}
+
+void SqliteStore::touch_path(const std::string& path, int64_t scan_id) {
+  write("recording a path", [&] {
+    Stmt s(*db_, "UPDATE paths SET scan_id=?2 WHERE path=?1");
+    s.bind(1, path).bind(2, scan_id).run();
+  });
+}
+
+std::vector<std::string> SqliteStore::unseen_paths(const std::string& root, int64_t scan_id) {
+  return guarded("listing paths", [&] {
+    std::string prefix = root;
+    if (prefix.empty() || prefix.back() != '/') prefix += '/';
+    Stmt s(*db_,
+           "SELECT path FROM paths WHERE missing=0 AND scan_id<>?3 AND "
+           "(path=?1 OR substr(path, 1, length(?2))=?2)");
+    s.bind(1, root).bind(2, prefix).bind(3, scan_id);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+  });
+}
+
+void SqliteStore::mark_missing(const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  write("marking missing files", [&] {
+    std::set<int64_t> photos;
+    Stmt s(*db_, "UPDATE paths SET missing=1 WHERE path=?1 RETURNING photo_id");
+    for (const auto& p : paths) {
+      s.bind(1, p);
+      while (s.step()) photos.insert(s.i64(0));
+      s.reset();
+    }
+    for (auto id : photos) refresh_file_documents(id);
+  });
+}
+
+std::optional<Photo> SqliteStore::photo(int64_t id) {
+  return guarded("reading a photo", [&]() -> std::optional<Photo> {
+    Stmt s(*db_,
+           "SELECT content_hash, size, format, width, height, orientation, taken_at, file_date, camera_make, "
+           "camera_model, gps_lat, gps_lon, gps_alt FROM photos WHERE id=?1");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    Photo p;
+    p.id = id;
+    auto& f = p.facts;
+    f.content_hash = s.text(0);
+    f.size = uint64_t(s.i64(1));
+    f.format = s.text(2);
+    f.width = int(s.i64(3));
+    f.height = int(s.i64(4));
+    f.orientation = int(s.i64(5));
+    f.taken_at = s.opt_text(6);
+    f.file_date = s.text(7);
+    f.camera_make = s.text(8);
+    f.camera_model = s.text(9);
+    f.gps_lat = s.opt_f64(10);
+    f.gps_lon = s.opt_f64(11);
+    f.gps_alt = s.opt_f64(12);
+    Stmt q(*db_, "SELECT path, missing FROM paths WHERE photo_id=?1 ORDER BY path");
+    q.bind(1, id);
+    while (q.step()) (q.i64(1) ? p.missing_paths : p.paths).push_back(q.text(0));
+    return p;
+  });
+}
+
+std::vector<int64_t> SqliteStore::photo_ids() {
+  return guarded("listing photos", [&] {
+    Stmt s(*db_, "SELECT id FROM photos ORDER BY id");
+    std::vector<int64_t> out;
+    while (s.step()) out.push_back(s.i64(0));
+    return out;
+  });
+}
+
+// ---- jobs ----
+
+int SqliteStore::enqueue(int64_t photo_id, const std::vector<std::string>& tasks) {
+  if (tasks.empty()) return 0;
+  return write("queueing jobs", [&] {
+    int n = 0;
+    int64_t now = now_ms();
+    Stmt s(*db_,
+           "INSERT INTO jobs(photo_id, task, state, run_after, updated_ms) VALUES (?1, ?2, 'queued', ?3, ?3) "
+           "ON CONFLICT(photo_id, task) DO NOTHING");
+    for (const auto& t : tasks) {
+      s.bind(1, photo_id).bind(2, t).bind(3, now).run();
+      n += db_->changes();
+    }
+    return n;
+  });
+}
+
+int SqliteStore::requeue_stale(const std::string& task, const json& models) {
+  return write("re-queueing jobs", [&] {
+    Stmt s(*db_,
+           "UPDATE jobs SET state='queued', attempts=0, run_after=?3, last_error=NULL, updated_ms=?3 "
+           "WHERE task=?1 AND state='done' AND photo_id IN "
+           "(SELECT photo_id FROM results WHERE task=?1 AND models<>?2)");
+    s.bind(1, task).bind(2, models.dump()).bind(3, now_ms()).run();
+    return db_->changes();
+  });
+}
+
+std::vector<LeasedPhoto> SqliteStore::lease(const LeaseRequest& req) {
+  return write("leasing jobs", [&] {
+    int64_t now = now_ms();
+    std::string task_filter = req.tasks.empty() ? "" : " AND task IN " + in_list(req.tasks.size(), 4);
+    auto bind_tasks = [&](Stmt& s) {
+      for (size_t i = 0; i < req.tasks.size(); ++i) s.bind(4 + int(i), req.tasks[i]);
+    };
+    std::vector<int64_t> photos;
+    auto take = [&](const std::string& sql) {
+      Stmt s(*db_, sql);
+      s.bind(1, now).bind(2, int64_t(req.max_photos) * 8).bind(3, int64_t(0));
+      bind_tasks(s);
+      while (s.step() && int(photos.size()) < req.max_photos) {
+        int64_t id = s.i64(0);
+        if (std::find(photos.begin(), photos.end(), id) == photos.end()) photos.push_back(id);
+      }
+    };
+    // Expired leases first: they are the oldest work.
+    take("SELECT photo_id FROM jobs WHERE state='running' AND lease_expires<=?1 AND ?3=0" + task_filter + " LIMIT ?2");
+    if (int(photos.size()) < req.max_photos)
+      take("SELECT photo_id FROM jobs WHERE state='queued' AND run_after<=?1 AND ?3=0" + task_filter +
+           " ORDER BY run_after LIMIT ?2");
+
+    std::vector<LeasedPhoto> out;
+    Stmt seq(*db_, "UPDATE meta SET value=CAST(value AS INTEGER)+1 WHERE key='lease_seq' RETURNING value");
+    Stmt upd(*db_,
+             "UPDATE jobs SET state='running', lease_id=?5, lease_owner=?6, lease_expires=?7, "
+             "attempts=attempts+1, updated_ms=?1 WHERE photo_id=?2 AND ?3=0 AND "
+             "((state='queued' AND run_after<=?1) OR (state='running' AND lease_expires<=?1))" +
+                 (req.tasks.empty() ? std::string() : " AND task IN " + in_list(req.tasks.size(), 8)) +
+                 " RETURNING id, task, attempts");
+    Stmt path(*db_, "SELECT path FROM paths WHERE photo_id=?1 AND missing=0 ORDER BY path LIMIT 1");
+    for (int64_t pid : photos) {
+      seq.step();
+      int64_t lease_id = std::stoll(seq.text(0));
+      seq.reset();
+      upd.bind(1, now).bind(2, pid).bind(3, int64_t(0)).bind(4, int64_t(0));
+      upd.bind(5, lease_id).bind(6, req.owner).bind(7, now + req.lease_ms);
+      for (size_t i = 0; i < req.tasks.size(); ++i) upd.bind(8 + int(i), req.tasks[i]);
+      LeasedPhoto lp;
+      lp.photo_id = pid;
+      while (upd.step()) lp.jobs.push_back(Lease{upd.i64(0), pid, lease_id, upd.text(1), int(upd.i64(2))});
+      upd.reset();
+      if (lp.jobs.empty()) continue;
+      path.bind(1, pid);
+      if (path.step()) lp.path = path.text(0);
+      path.reset();
+      out.push_back(std::move(lp));
+    }
+    return out;
+  });
+}
+
+int SqliteStore::heartbeat(const std::vector<int64_t>& lease_ids, int64_t lease_ms) {
+  if (lease_ids.empty()) return 0;
+  return write("renewing leases", [&] {
+    int n = 0;
+    Stmt s(*db_, "UPDATE jobs SET lease_expires=?2 WHERE lease_id=?1 AND state='running'");
+    for (auto id : lease_ids) {
+      s.bind(1, id).bind(2, now_ms() + lease_ms).run();
+      n += db_->changes();
+    }
+    return n;
+  });
+}
+
+void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const Derived& d) {
+  Stmt del_docs(*db_, "DELETE FROM documents WHERE photo_id=?1 AND source=?2");
+  del_docs.bind(1, photo_id).bind(2, task).run();
+  Stmt del_faces(*db_, "DELETE FROM faces WHERE photo_id=?1 AND task=?2");
+  del_faces.bind(1, photo_id).bind(2, task).run();
+  Stmt del_emb(*db_, "DELETE FROM embeddings WHERE photo_id=?1 AND task=?2");
+  del_emb.bind(1, photo_id).bind(2, task).run();
+  if (!d.documents.empty()) {
+    Stmt ins(*db_, "INSERT INTO documents(photo_id, source, kind, text) VALUES (?1,?2,?3,?4)");
+    for (const auto& doc : d.documents) ins.bind(1, photo_id).bind(2, task).bind(3, doc.kind).bind(4, doc.text).run();
+  }
+  if (!d.faces.empty()) {
+    Stmt ins(*db_,
+             "INSERT INTO faces(photo_id, task, x, y, w, h, score, landmarks, quality, embedding, person_id) "
+             "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+    for (const auto& f : d.faces) {
+      ins.bind(1, photo_id).bind(2, task);
+      for (int i = 0; i < 4; ++i) ins.bind(3 + i, double(f.box[i]));
+      ins.bind(7, double(f.score)).bind(8, f.landmarks.dump());
+      if (f.quality)
+        ins.bind(9, double(*f.quality));
+      else
+        ins.bind_null(9);
+      if (f.embedding.empty()) {
+        ins.bind_null(10);
+      } else {
+        auto b = to_blob(f.embedding);
+        ins.bind_blob(10, b.data(), b.size());
+      }
+      ins.bind(11, f.person_id);
+      ins.run();
+    }
+  }
+  if (!d.embeddings.empty()) {
+    Stmt ins(*db_, "INSERT OR REPLACE INTO embeddings(photo_id, task, model, dim, vector) VALUES (?1,?2,?3,?4,?5)");
+    for (const auto& e : d.embeddings) {
+      auto b = to_blob(e.vector);
+      ins.bind(1, photo_id).bind(2, task).bind(3, e.model).bind(4, int64_t(e.vector.size()));
+      ins.bind_blob(5, b.data(), b.size()).run();
+    }
+  }
+}
+
+bool SqliteStore::complete(const Lease& lease, const json& result, const json& models) {
+  // Derive outside the lock: it is pure.
+  Derived d = derive(lease.task, result, models);
+  std::string value = result.dump(), model_text = models.dump();
+  return write("storing a result", [&] {
+    int64_t now = now_ms();
+    Stmt s(*db_,
+           "UPDATE jobs SET state='done', lease_id=NULL, lease_owner=NULL, lease_expires=NULL, last_error=NULL, "
+           "updated_ms=?3 WHERE id=?1 AND lease_id=?2 AND state='running'");
+    s.bind(1, lease.job_id).bind(2, lease.lease_id).bind(3, now).run();
+    if (db_->changes() != 1) return false;  // the lease was lost: the transaction commits nothing
+    Stmt r(*db_,
+           "INSERT INTO results(photo_id, task, value, models, updated_ms) VALUES (?1,?2,?3,?4,?5) "
+           "ON CONFLICT(photo_id, task) DO UPDATE SET value=excluded.value, models=excluded.models, "
+           "updated_ms=excluded.updated_ms");
+    r.bind(1, lease.photo_id).bind(2, lease.task).bind(3, value).bind(4, model_text).bind(5, now).run();
+    write_derived(lease.photo_id, lease.task, d);
+    return true;
+  });
+}
+
+bool SqliteStore::fail(const Lease& lease, const std::string& error, JobState next, int64_t run_after_ms) {
+  return write("recording a failure", [&] {
+    Stmt s(*db_,
+           "UPDATE jobs SET state=?3, run_after=?4, last_error=?5, lease_id=NULL, lease_owner=NULL, "
+           "lease_expires=NULL, updated_ms=?6 WHERE id=?1 AND lease_id=?2 AND state='running'");
+    s.bind(1, lease.job_id).bind(2, lease.lease_id).bind(3, to_string(next)).bind(4, run_after_ms);
+    s.bind(5, error).bind(6, now_ms()).run();
+    return db_->changes() == 1;
+  });
+}
+
+void SqliteStore::release(const std::vector<Lease>& leases) {
+  if (leases.empty()) return;
+  write("releasing leases", [&] {
+    Stmt s(*db_,
+           "UPDATE jobs SET state='queued', attempts=max(attempts-1, 0), lease_id=NULL, lease_owner=NULL, "
+           "lease_expires=NULL, updated_ms=?3 WHERE id=?1 AND lease_id=?2 AND state='running'");
+    for (const auto& l : leases) s.bind(1, l.job_id).bind(2, l.lease_id).bind(3, now_ms()).run();
+  });
+}
+
+int SqliteStore::reclaim(const std::function<bool(const std::string&)>& is_dead) {
+  std::vector<std::string> owners = guarded("listing leases", [&] {
+    Stmt s(*db_, "SELECT DISTINCT lease_owner FROM jobs WHERE state='running' AND lease_owner IS NOT NULL");
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+  });
+  int n = 0;
+  for (const auto& o : owners) {
+    if (!is_dead(o)) continue;
+    n += write("reclaiming leases", [&] {
+      Stmt s(*db_, "UPDATE jobs SET lease_expires=0 WHERE state='running' AND lease_owner=?1");
+      s.bind(1, o).run();
+      return db_->changes();
+    });
+  }
+  return n;
+}
+
+int SqliteStore::retry(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids) {
+  if (states.empty()) return 0;
+  return write("re-queueing jobs", [&] {
+    std::string sql =
+        "UPDATE jobs SET state='queued', attempts=0, run_after=?1, last_error=NULL, updated_ms=?1 WHERE state IN " +
+        in_list(states.size(), 2);
+    if (!photo_ids.empty()) sql += " AND photo_id IN " + in_list(photo_ids.size(), 2 + int(states.size()));
+    Stmt s(*db_, sql);
+    s.bind(1, now_ms());
+    int i = 2;
+    for (auto st : states) s.bind(i++, to_string(st));
+    for (auto id : photo_ids) s.bind(i++, id);
+    s.run();
+    return db_->changes();
+  });
+}
+
+QueueCounts SqliteStore::counts() {
+  return guarded("counting jobs", [&] {
+    QueueCounts c;
+    for (auto st : {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Dead})
+      c.jobs[to_string(st)] = 0;
+    Stmt p(*db_, "SELECT count(DISTINCT photo_id) FROM paths WHERE missing=0");
+    p.step();
+    c.photos = p.i64(0);
+    Stmt s(*db_, "SELECT task, state, count(*) FROM jobs GROUP BY task, state");
+    while (s.step()) {
+      auto task = s.text(0), state = s.text(1);
+      c.jobs[state] += s.i64(2);
+      auto& t = c.by_task[task];
+      if (t.empty())
+        for (auto st : {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Dead})
+          t[to_string(st)] = 0;
+      t[state] += s.i64(2);
+    }
+    return c;
+  });
+}
+
+int64_t SqliteStore::pending(const std::vector<std::string>& tasks) {
+  return guarded("counting jobs", [&] {
+    std::string sql = "SELECT count(*) FROM jobs WHERE state IN ('queued','running')";
+    if (!tasks.empty()) sql += " AND task IN " + in_list(tasks.size(), 1);
+    Stmt s(*db_, sql);
+    for (size_t i = 0; i < tasks.size(); ++i) s.bind(1 + int(i), tasks[i]);
+    s.step();
+    return s.i64(0);
+  });
+}
+
+int64_t SqliteStore::pending_photos() {
+  return guarded("counting jobs", [&] {
+    Stmt s(*db_, "SELECT count(DISTINCT photo_id) FROM jobs WHERE state IN ('queued','running')");
+    s.step();
+    return s.i64(0);
+  });
+}
+
+std::optional<int64_t> SqliteStore::next_due_ms(const std::vector<std::string>& tasks) {
+  return guarded("reading the queue", [&]() -> std::optional<int64_t> {
+    std::string filter = tasks.empty() ? "" : " AND task IN " + in_list(tasks.size(), 1);
+    Stmt s(*db_, "SELECT min(v) FROM (SELECT min(run_after) v FROM jobs WHERE state='queued'" + filter +
+                     " UNION ALL SELECT min(lease_expires) FROM jobs WHERE state='running'" + filter + ")");
+    for (size_t i = 0; i < tasks.size(); ++i) s.bind(1 + int(i), tasks[i]);
+    s.step();
+    if (s.is_null(0)) return std::nullopt;
+    return s.i64(0);
+  });
+}
+
+std::vector<FailureRow> SqliteStore::failures(size_t limit) {
+  return guarded("listing failures", [&] {
+    Stmt s(*db_,
+           "SELECT j.photo_id, j.task, coalesce(j.last_error, ''), j.attempts, j.state, "
+           "(SELECT path FROM paths p WHERE p.photo_id=j.photo_id ORDER BY missing, path LIMIT 1) "
+           "FROM jobs j WHERE j.state IN ('failed','dead') ORDER BY j.updated_ms DESC, j.id LIMIT ?1");
+    s.bind(1, int64_t(limit));
+    std::vector<FailureRow> out;
+    while (s.step())
+      out.push_back(FailureRow{s.i64(0), s.text(5), s.text(1), s.text(2), int(s.i64(3)),
+                               parse_job_state(s.text(4)).value_or(JobState::Failed)});
+    return out;
+  });
+}
+
+std::vector<JobInfo> SqliteStore::jobs_of(int64_t photo_id) {
+  return guarded("reading jobs", [&] {
+    Stmt s(*db_,
+           "SELECT j.id, j.task, j.state, j.attempts, coalesce(j.last_error, ''), j.run_after, r.models "
+           "FROM jobs j LEFT JOIN results r ON r.photo_id=j.photo_id AND r.task=j.task "
+           "WHERE j.photo_id=?1 ORDER BY j.id");
+    s.bind(1, photo_id);
+    std::vector<JobInfo> out;
+    while (s.step()) {
+      JobInfo j;
+      j.id = s.i64(0);
+      j.photo_id = photo_id;
+      j.task = s.text(1);
+      j.state = parse_job_state(s.text(2)).value_or(JobState::Queued);
+      j.attempts = int(s.i64(3));
+      j.error = s.text(4);
+      j.run_after_ms = s.i64(5);
+      j.models = s.is_null(6) ? json() : json::parse(s.text(6), nullptr, false);
+      out.push_back(std::move(j));
+    }
+    return out;
+  });
+}
+
+// ---- results ----
+
+std::map<std::string, StoredResult> SqliteStore::results(int64_t photo_id) {
+  return guarded("reading results", [&] {
+    Stmt s(*db_, "SELECT task, value, models, updated_ms FROM results WHERE photo_id=?1");
+    s.bind(1, photo_id);
+    std::map<std::string, StoredResult> out;
+    while (s.step())
+      out[s.text(0)] =
+          StoredResult{json::parse(s.text(1), nullptr, false), json::parse(s.text(2), nullptr, false), s.i64(3)};
+    return out;
+  });
+}
+
+std::vector<std::pair<int64_t, json>> SqliteStore::results_of_task(const std::string& task) {
+  return guarded("reading results", [&] {
+    Stmt s(*db_, "SELECT photo_id, value FROM results WHERE task=?1 ORDER BY photo_id");
+    s.bind(1, task);
+    std::vector<std::pair<int64_t, json>> out;
+    while (s.step()) out.emplace_back(s.i64(0), json::parse(s.text(1), nullptr, false));
+    return out;
+  });
+}
+
+std::vector<DocumentHit> SqliteStore::search_documents(const std::string& q, size_t limit) {
+  return guarded("searching", [&] {
+    Stmt s(*db_,
+           "SELECT d.photo_id, -bm25(documents_fts), d.kind, d.text FROM documents_fts "
+           "JOIN documents d ON d.id=documents_fts.rowid WHERE documents_fts MATCH ?1 "
+           "ORDER BY bm25(documents_fts) LIMIT ?2");
+    s.bind(1, q).bind(2, int64_t(limit));
+    std::vector<DocumentHit> out;
+    while (s.step()) out.push_back(DocumentHit{s.i64(0), s.f64(1), s.text(2), s.text(3)});
+    return out;
+  });
+}
+
+std::vector<std::pair<int64_t, std::string>> SqliteStore::photos_by_date(const std::string& prefix, size_t limit) {
+  return guarded("searching dates", [&] {
+    Stmt s(*db_,
+           "SELECT id, coalesce(taken_at, file_date) FROM photos WHERE coalesce(taken_at, file_date)>=?1 AND "
+           "coalesce(taken_at, file_date)<?2 ORDER BY coalesce(taken_at, file_date) LIMIT ?3");
+    s.bind(1, prefix).bind(2, prefix + "~").bind(3, int64_t(limit));
+    std::vector<std::pair<int64_t, std::string>> out;
+    while (s.step()) out.emplace_back(s.i64(0), s.text(1));
+    return out;
+  });
+}
+
+std::vector<FaceRow> SqliteStore::faces_of(int64_t photo_id) {
+  return guarded("reading faces", [&] {
+    Stmt s(*db_,
+           "SELECT id, x, y, w, h, score, landmarks, quality, embedding, person_id FROM faces WHERE photo_id=?1 "
+           "ORDER BY id");
+    s.bind(1, photo_id);
+    std::vector<FaceRow> out;
+    while (s.step()) {
+      FaceRow f;
+      f.id = s.i64(0);
+      f.photo_id = photo_id;
+      for (int i = 0; i < 4; ++i) f.box[i] = float(s.f64(1 + i));
+      f.score = float(s.f64(5));
+      f.landmarks = json::parse(s.text(6), nullptr, false);
+      if (!s.is_null(7)) f.quality = float(s.f64(7));
+      if (!s.is_null(8)) f.embedding = from_blob(s.blob(8));
+      if (!s.is_null(9)) f.person_id = s.i64(9);
+      out.push_back(std::move(f));
+    }
+    return out;
+  });
+}
+
+std::vector<EmbeddingRow> SqliteStore::embeddings(const std::string& model) {
+  return guarded("reading embeddings", [&] {
+    Stmt s(*db_, "SELECT photo_id, vector FROM embeddings WHERE model=?1 ORDER BY photo_id");
+    s.bind(1, model);
+    std::vector<EmbeddingRow> out;
+    while (s.step()) out.push_back(EmbeddingRow{s.i64(0), model, from_blob(s.blob(1))});
+    return out;
+  });
+}
+
+}  // namespace dr::catalog

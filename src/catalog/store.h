@@ -1,0 +1,196 @@
+// The catalog: photos (identified by content), the paths they live at, one job per (photo, task), each task's
+// result with the models that made it, and the searchable rows derived from results. One interface, several
+// backends: SQLite (sqlite_store.h) now; a PostgreSQL store implements the same calls (leasing with
+// FOR UPDATE SKIP LOCKED) without the queue, the analyzers or the CLI changing.
+//
+// Every method is safe to call from several threads of one process; several processes may share one catalog.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "catalog/derive.h"
+
+namespace dr::catalog {
+
+// Milliseconds since the Unix epoch (the clock every lease, backoff and timestamp uses).
+int64_t now_ms();
+
+// A catalog error the user can act on; busy() when another process held the database past the busy timeout.
+class StoreError : public std::runtime_error {
+ public:
+  StoreError(const std::string& what, bool busy = false, bool read_only = false)
+      : std::runtime_error(what), busy_(busy), read_only_(read_only) {}
+  bool busy() const { return busy_; }
+  bool read_only() const { return read_only_; }
+
+ private:
+  bool busy_, read_only_;
+};
+
+// What `add` learns about a photo the first time its content is seen.
+struct PhotoFacts {
+  std::string content_hash;  // sha256 of the file's bytes
+  uint64_t size = 0;
+  std::string format;         // "jpeg", "png", ... (empty: not recognised as an image)
+  int width = 0, height = 0;  // as displayed (EXIF orientation applied)
+  int orientation = 1;
+  std::optional<std::string> taken_at;  // "YYYY-MM-DDTHH:MM:SS" from EXIF
+  std::string file_date;                // "YYYY-MM-DD" from the file's mtime (dates search falls back to it)
+  std::string camera_make, camera_model;
+  std::optional<double> gps_lat, gps_lon, gps_alt;
+};
+
+struct Photo {
+  int64_t id = 0;
+  PhotoFacts facts;
+  std::vector<std::string> paths;          // where it lives now
+  std::vector<std::string> missing_paths;  // where it was seen and is no more
+  bool missing() const { return paths.empty(); }
+  std::string path() const { return paths.empty() ? (missing_paths.empty() ? "" : missing_paths[0]) : paths[0]; }
+};
+
+struct PathRecord {
+  int64_t photo_id = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  bool missing = false;
+};
+
+enum class JobState { Queued, Running, Done, Failed, Dead };
+const char* to_string(JobState s);
+std::optional<JobState> parse_job_state(const std::string& s);
+
+struct JobInfo {
+  int64_t id = 0, photo_id = 0;
+  std::string task;
+  JobState state = JobState::Queued;
+  int attempts = 0;
+  std::string error;         // the last error (kept on a job that later succeeded? no: cleared when done)
+  nlohmann::json models;     // of the stored result, when there is one
+  int64_t run_after_ms = 0;  // queued: not before this (backoff)
+};
+
+// One leased job. lease_id is the fencing token: only the holder of the current lease may complete or fail it.
+struct Lease {
+  int64_t job_id = 0, photo_id = 0, lease_id = 0;
+  std::string task;
+  int attempts = 0;  // including this one
+};
+
+// The jobs of one photo leased together, so that the photo is decoded once for all its tasks.
+struct LeasedPhoto {
+  int64_t photo_id = 0;
+  std::string path;  // a current path of the photo; empty when every path is missing
+  std::vector<Lease> jobs;
+};
+
+struct LeaseRequest {
+  std::string owner;  // "host/pid/thread": who holds it (for diagnostics and dead-owner reclaim)
+  int max_photos = 1;
+  int64_t lease_ms = 60'000;
+  std::vector<std::string> tasks;  // only these tasks (empty: any)
+};
+
+struct StoredResult {
+  nlohmann::json value;
+  nlohmann::json models;  // [{"id","sha256"}]
+  int64_t updated_ms = 0;
+};
+
+struct QueueCounts {
+  int64_t photos = 0;
+  std::map<std::string, int64_t> jobs;                            // state -> count (every state present)
+  std::map<std::string, std::map<std::string, int64_t>> by_task;  // task -> state -> count
+};
+
+struct FailureRow {
+  int64_t photo_id = 0;
+  std::string path, task, error;
+  int attempts = 0;
+  JobState state = JobState::Failed;
+};
+
+struct DocumentHit {
+  int64_t photo_id = 0;
+  double score = 0;  // higher is better
+  std::string kind, text;
+};
+
+struct ScanStats;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // True when the catalog was opened without write access (a read-only library): every write throws StoreError.
+  virtual bool read_only() const = 0;
+
+  // ---- photos and paths ----
+  virtual std::optional<PathRecord> find_path(const std::string& path) = 0;
+  virtual std::optional<int64_t> find_photo_by_hash(const std::string& content_hash) = 0;
+  virtual int64_t add_photo(const PhotoFacts& facts) = 0;
+  // Records that `path` holds photo_id now (new path, moved file, or changed content); clears its missing mark
+  // and stamps it with scan_id.
+  virtual void put_path(const std::string& path, int64_t photo_id, uint64_t size, int64_t mtime_ns,
+                        int64_t scan_id) = 0;
+  // An unchanged path seen again by the scan `scan_id`.
+  virtual void touch_path(const std::string& path, int64_t scan_id) = 0;
+  // Paths at or under `root` that the scan `scan_id` did not see (candidates for missing).
+  virtual std::vector<std::string> unseen_paths(const std::string& root, int64_t scan_id) = 0;
+  virtual void mark_missing(const std::vector<std::string>& paths) = 0;
+  virtual std::optional<Photo> photo(int64_t id) = 0;
+  virtual std::vector<int64_t> photo_ids() = 0;
+  // Runs fn in one write transaction (for batches of small writes, e.g. a scan). Nested calls join the outer one.
+  virtual void batch(const std::function<void()>& fn) = 0;
+
+  // ---- jobs ----
+  // Creates the missing (photo, task) jobs, queued; returns how many were created.
+  virtual int enqueue(int64_t photo_id, const std::vector<std::string>& tasks) = 0;
+  // Re-queues the done jobs of `task` whose stored result was made by other models than `models`.
+  virtual int requeue_stale(const std::string& task, const nlohmann::json& models) = 0;
+  // Atomically leases the ready jobs (queued and due, or running with an expired lease) of up to max_photos
+  // photos; each leased job's attempts grows by one.
+  virtual std::vector<LeasedPhoto> lease(const LeaseRequest& req) = 0;
+  // Extends the leases still held; returns how many jobs they cover.
+  virtual int heartbeat(const std::vector<int64_t>& lease_ids, int64_t lease_ms) = 0;
+  // In ONE transaction: checks the lease is still current, marks the job done, replaces the (photo, task) result
+  // and its derived rows. False (and nothing written) when the lease was lost.
+  virtual bool complete(const Lease& lease, const nlohmann::json& result, const nlohmann::json& models) = 0;
+  // Records a failure: next is Queued (retry not before run_after_ms), Failed (permanent) or Dead (out of
+  // attempts). False when the lease was lost.
+  virtual bool fail(const Lease& lease, const std::string& error, JobState next, int64_t run_after_ms) = 0;
+  // Gives leased jobs back untouched (the attempt is not counted).
+  virtual void release(const std::vector<Lease>& leases) = 0;
+  // Expires at once the leases whose owner matches `is_dead(owner)` (e.g. a killed process on this host).
+  virtual int reclaim(const std::function<bool(const std::string& owner)>& is_dead) = 0;
+  // Puts the failed and/or dead jobs (of these photos; all when empty) back in the queue with attempts reset.
+  virtual int retry(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids) = 0;
+  virtual QueueCounts counts() = 0;
+  // Jobs of the given tasks (all when empty) that are not finished: queued or running.
+  virtual int64_t pending(const std::vector<std::string>& tasks) = 0;
+  // Photos with a queued or running job.
+  virtual int64_t pending_photos() = 0;
+  // The earliest moment a queued job becomes due or a running lease expires (none: nothing pending).
+  virtual std::optional<int64_t> next_due_ms(const std::vector<std::string>& tasks) = 0;
+  virtual std::vector<FailureRow> failures(size_t limit) = 0;
+  virtual std::vector<JobInfo> jobs_of(int64_t photo_id) = 0;
+
+  // ---- results and what is derived from them ----
+  virtual std::map<std::string, StoredResult> results(int64_t photo_id) = 0;
+  // Every stored result of one task: (photo id, result).
+  virtual std::vector<std::pair<int64_t, nlohmann::json>> results_of_task(const std::string& task) = 0;
+  // Full-text search over the derived documents (FTS5 MATCH syntax); best first.
+  virtual std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit) = 0;
+  // Photos taken (or, without EXIF date, modified) on a date starting with `prefix` ("2019", "2019-07").
+  virtual std::vector<std::pair<int64_t, std::string>> photos_by_date(const std::string& prefix, size_t limit) = 0;
+  virtual std::vector<FaceRow> faces_of(int64_t photo_id) = 0;
+  virtual std::vector<EmbeddingRow> embeddings(const std::string& model) = 0;
+};
+
+}  // namespace dr::catalog

@@ -1,0 +1,112 @@
+#include "jobs/analysis_runner.h"
+
+#include <algorithm>
+
+#include "runtime/model_store.h"
+
+namespace dr::jobs {
+
+AnalysisRunner::AnalysisRunner(std::map<std::string, analyzers::Task*> tasks, image::Limits limits,
+                               std::map<std::string, int> concurrency)
+    : tasks_(std::move(tasks)), limits_(limits) {
+  for (const auto& [name, n] : concurrency) {
+    if (n <= 0) continue;
+    auto g = std::make_unique<Gate>();
+    g->free = n;
+    gates_[name] = std::move(g);
+  }
+}
+
+nlohmann::json AnalysisRunner::models_json(const analyzers::Task& t) {
+  auto j = nlohmann::json::array();
+  for (const auto& m : t.models()) j.push_back({{"id", m.id}, {"sha256", m.sha256}});
+  return j;
+}
+
+static Outcome failed(std::string error, bool permanent) {
+  Outcome o;
+  o.kind = Outcome::Failed;
+  o.error = std::move(error);
+  o.permanent = permanent;
+  return o;
+}
+
+void AnalysisRunner::run(const catalog::LeasedPhoto& photo, const std::function<void(size_t, Outcome)>& done,
+                         const std::function<bool()>& cancelled) {
+  const auto& jobs = photo.jobs;
+  auto fail_all = [&](const std::string& error, bool permanent) {
+    for (size_t i = 0; i < jobs.size(); ++i) done(i, failed(error, permanent));
+  };
+  if (photo.path.empty()) {
+    fail_all(
+        "the file is missing (none of its paths exist any more); run `darkroom add` on its folder when it is "
+        "back, then `darkroom retry --failed`",
+        true);
+    return;
+  }
+  // Decode once, at the largest side any of these tasks wants (0: full resolution wins).
+  int side = -1;
+  for (const auto& l : jobs) {
+    auto it = tasks_.find(l.task);
+    if (it == tasks_.end()) continue;
+    int w = it->second->wanted_side();
+    side = (side == 0 || w == 0) ? 0 : std::max(side, w);
+  }
+  image::Decoded img;
+  if (side >= 0) {
+    image::DecodeOptions o;
+    o.max_side = side;
+    o.limits = limits_;
+    try {
+      img = image::decode(photo.path, o);
+    } catch (const image::Error& e) {
+      fail_all(e.what(), e.permanent());
+      return;
+    } catch (const std::bad_alloc&) {
+      fail_all("out of memory while decoding " + photo.path, false);
+      return;
+    } catch (const std::exception& e) {
+      fail_all(std::string("could not decode ") + photo.path + ": " + e.what(), false);
+      return;
+    }
+  }
+  analyzers::RunOptions ro;
+  ro.embeddings = true;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (cancelled()) {
+      done(i, Outcome{Outcome::Released});
+      continue;
+    }
+    auto it = tasks_.find(jobs[i].task);
+    if (it == tasks_.end()) {
+      done(i, failed("this worker cannot run the task '" + jobs[i].task + "'", false));
+      continue;
+    }
+    Gate* gate = nullptr;
+    if (auto g = gates_.find(jobs[i].task); g != gates_.end()) {
+      gate = g->second.get();
+      std::unique_lock lock(gate->mu);
+      gate->cv.wait(lock, [&] { return gate->free > 0; });
+      --gate->free;
+    }
+    Outcome o;
+    try {
+      o.result = it->second->run(img, ro);
+      o.models = models_json(*it->second);
+    } catch (const image::Error& e) {
+      o = failed(e.what(), e.permanent());
+    } catch (const runtime::ModelError& e) {
+      o = failed(e.what(), false);
+    } catch (const std::exception& e) {
+      o = failed("the " + jobs[i].task + " task failed on " + photo.path + ": " + e.what(), false);
+    }
+    if (gate) {
+      std::lock_guard lock(gate->mu);
+      ++gate->free;
+      gate->cv.notify_one();
+    }
+    done(i, std::move(o));
+  }
+}
+
+}  // namespace dr::jobs

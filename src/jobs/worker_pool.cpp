@@ -1,0 +1,289 @@
+#include "jobs/worker_pool.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace dr::jobs {
+
+using catalog::JobState;
+using catalog::Lease;
+using catalog::StoreError;
+
+namespace {
+std::string hostname() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+}  // namespace
+
+std::string process_owner() { return hostname() + "/" + std::to_string(::getpid()); }
+
+bool owner_is_dead_local(const std::string& owner) {
+  auto slash = owner.find('/');
+  if (slash == std::string::npos || owner.substr(0, slash) != hostname()) return false;
+  auto rest = owner.substr(slash + 1);
+  auto slash2 = rest.find('/');
+  pid_t pid = 0;
+  try {
+    pid = pid_t(std::stol(rest.substr(0, slash2)));
+  } catch (...) {
+    return false;
+  }
+  if (pid <= 0 || pid == ::getpid()) return false;
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+struct WorkerPool::Impl {
+  WorkerPool& pool;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<int64_t, std::vector<Lease>> held;  // lease id -> jobs not yet finished
+  std::atomic<bool> stopping{false}, cancelled{false}, idle{false};
+  std::exception_ptr fatal;
+  int running = 0;
+
+  explicit Impl(WorkerPool& p) : pool(p) {}
+
+  bool stop_now() {
+    if (!stopping && pool.opts_.stop_requested && pool.opts_.stop_requested()) stopping = true;
+    return stopping || idle;
+  }
+
+  void hold(const catalog::LeasedPhoto& p) {
+    std::lock_guard lock(mu);
+    held[p.jobs.front().lease_id] = p.jobs;
+  }
+  void drop(const Lease& l) {
+    std::lock_guard lock(mu);
+    auto it = held.find(l.lease_id);
+    if (it == held.end()) return;
+    auto& v = it->second;
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const Lease& x) { return x.job_id == l.job_id; }), v.end());
+    if (v.empty()) held.erase(it);
+  }
+
+  void set_fatal(std::exception_ptr e) {
+    std::lock_guard lock(mu);
+    if (!fatal) fatal = e;
+    stopping = true;
+    cv.notify_all();
+  }
+
+  // Records one outcome, retrying a busy catalog a few times (the lease stays ours meanwhile).
+  void record(const Lease& l, Outcome o) {
+    auto& q = pool.queue_;
+    auto& st = pool.stats_;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        if (o.kind == Outcome::Released) {
+          q.release({l});
+          ++st.released;
+        } else if (o.kind == Outcome::Done) {
+          if (q.complete(l, o.result, o.models))
+            ++st.done;
+          else
+            ++st.lost;
+        } else {
+          switch (q.fail(l, o.error, o.permanent)) {
+            case JobState::Queued:
+              ++st.retried;
+              break;
+            case JobState::Running:
+              ++st.lost;
+              break;
+            default:
+              ++st.failed;
+              break;
+          }
+        }
+        break;
+      } catch (const StoreError& e) {
+        if (!e.busy() || attempt >= 3) {
+          spdlog::warn("could not record the {} job of photo {}: {}", l.task, l.photo_id, e.what());
+          ++st.lost;  // the lease will expire and the job run again
+          break;
+        }
+      }
+    }
+    drop(l);
+  }
+
+  void worker(int index) {
+    std::string owner = pool.opts_.owner + "/" + std::to_string(index);
+    while (!stop_now()) {
+      std::vector<catalog::LeasedPhoto> got;
+      try {
+        got = pool.queue_.lease(owner, 1, pool.opts_.tasks);
+      } catch (const StoreError& e) {
+        if (!e.busy()) {
+          set_fatal(std::current_exception());
+          return;
+        }
+        continue;  // busy: try again
+      }
+      if (got.empty()) {
+        if (wait_for_work()) continue;
+        return;
+      }
+      for (auto& photo : got) {
+        hold(photo);
+        size_t total = photo.jobs.size();
+        std::vector<bool> reported(total, false);
+        std::mutex rep_mu;
+        try {
+          pool.runner_.run(
+              photo,
+              [&](size_t i, Outcome o) {
+                {
+                  std::lock_guard lock(rep_mu);
+                  if (i >= total || reported[i]) return;
+                  reported[i] = true;
+                }
+                record(photo.jobs[i], std::move(o));
+              },
+              [&] { return cancelled.load(); });
+        } catch (const std::exception& e) {
+          for (size_t i = 0; i < total; ++i)
+            if (!reported[i]) {
+              reported[i] = true;
+              Outcome o;
+              o.kind = Outcome::Failed;
+              o.error = e.what();
+              record(photo.jobs[i], std::move(o));
+            }
+        }
+        // A runner that forgot a job: give it back rather than leave it leased.
+        for (size_t i = 0; i < total; ++i)
+          if (!reported[i]) record(photo.jobs[i], Outcome{Outcome::Released});
+        ++pool.stats_.photos;
+      }
+    }
+  }
+
+  // Sleeps until work may be due. Returns false when the worker should end (idle with until_idle, or stopping).
+  bool wait_for_work() {
+    auto& opts = pool.opts_;
+    int64_t wait = opts.poll_ms;
+    try {
+      if (opts.until_idle && pool.queue_.store().pending(opts.tasks) == 0) {
+        idle = true;
+        cv.notify_all();
+        return false;
+      }
+      if (auto due = pool.queue_.store().next_due_ms(opts.tasks))
+        wait = std::clamp<int64_t>(*due - catalog::now_ms() + 5, 5, opts.poll_ms);
+    } catch (const StoreError& e) {
+      if (!e.busy()) {
+        set_fatal(std::current_exception());
+        return false;
+      }
+    }
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stopping || idle; });
+    return !stop_now();
+  }
+
+  void heartbeat_loop() {
+    int64_t every = std::max<int64_t>(50, pool.queue_.lease_ms() / 3);
+    std::unique_lock lock(mu);
+    while (running > 0) {
+      cv.wait_for(lock, std::chrono::milliseconds(every));
+      if (running == 0) break;
+      std::vector<int64_t> ids;
+      for (const auto& [id, jobs] : held) ids.push_back(id);
+      lock.unlock();
+      try {
+        pool.queue_.heartbeat(ids);
+      } catch (const StoreError& e) {
+        spdlog::warn("could not renew leases: {}", e.what());
+      }
+      lock.lock();
+    }
+  }
+};
+
+WorkerPool::WorkerPool(Queue& queue, Runner& runner, PoolOptions opts)
+    : queue_(queue), runner_(runner), opts_(std::move(opts)) {
+  if (opts_.threads < 1) opts_.threads = 1;
+  if (opts_.owner.empty()) opts_.owner = process_owner();
+}
+
+WorkerPool::~WorkerPool() = default;
+
+PoolSummary WorkerPool::run() {
+  // On the heap: when the stop deadline passes, the threads still running are detached and keep using it until
+  // the process ends, so it is deliberately leaked then.
+  auto owned = std::make_unique<Impl>(*this);
+  Impl& impl = *owned;
+  // Leases left by killed processes of this host come back at once instead of at their expiry.
+  try {
+    queue_.store().reclaim(owner_is_dead_local);
+  } catch (const StoreError& e) {
+    if (!e.busy()) throw;
+  }
+  impl.running = opts_.threads;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < opts_.threads; ++i)
+    threads.emplace_back([&impl, i] {
+      impl.worker(i);
+      std::lock_guard lock(impl.mu);
+      --impl.running;
+      impl.cv.notify_all();
+    });
+  std::thread hb([&impl] { impl.heartbeat_loop(); });
+
+  PoolSummary summary;
+  {
+    std::unique_lock lock(impl.mu);
+    // Wait for the workers; once a stop is requested, for at most the deadline.
+    while (impl.running > 0) {
+      impl.cv.wait_for(lock, std::chrono::milliseconds(50));
+      if (!impl.stopping && opts_.stop_requested && opts_.stop_requested()) impl.stopping = true;
+      if (impl.stopping) break;
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.stop_deadline_ms);
+    while (impl.running > 0 && std::chrono::steady_clock::now() < deadline) {
+      impl.cv.notify_all();
+      impl.cv.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    summary.stopped = impl.stopping && !impl.idle && !impl.fatal;
+    if (impl.running > 0) {
+      // Out of time: give back every job still held; late outcomes will find their lease gone.
+      summary.deadline_exceeded = true;
+      impl.cancelled = true;
+      std::vector<Lease> left;
+      for (const auto& [id, jobs] : impl.held) left.insert(left.end(), jobs.begin(), jobs.end());
+      lock.unlock();
+      try {
+        queue_.release(left);
+        stats_.released += int64_t(left.size());
+      } catch (const StoreError& e) {
+        spdlog::warn("could not release leases (they will expire): {}", e.what());
+      }
+      for (auto& t : threads) t.detach();
+      hb.detach();
+      owned.release();
+      return summary;
+    }
+  }
+  for (auto& t : threads) t.join();
+  {
+    std::lock_guard lock(impl.mu);
+    impl.cv.notify_all();
+  }
+  hb.join();
+  if (impl.fatal) std::rethrow_exception(impl.fatal);
+  return summary;
+}
+
+}  // namespace dr::jobs

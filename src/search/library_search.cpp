@@ -1,0 +1,167 @@
+#include "search/library_search.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace dr::search {
+namespace {
+
+bool word_char(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+struct Term {
+  std::string text;
+  bool phrase = false, prefix = false;
+};
+
+std::vector<Term> terms_of(const std::string& q) {
+  std::vector<Term> out;
+  size_t i = 0;
+  while (i < q.size()) {
+    if (q[i] == '"') {
+      size_t end = q.find('"', i + 1);
+      if (end == std::string::npos) end = q.size();
+      std::string words;
+      for (size_t k = i + 1; k < end; ++k) words += word_char(static_cast<unsigned char>(q[k])) ? q[k] : ' ';
+      std::istringstream ss(words);
+      std::string w, joined;
+      while (ss >> w) joined += (joined.empty() ? "" : " ") + w;
+      if (!joined.empty()) out.push_back({joined, true, false});
+      i = end + 1;
+      continue;
+    }
+    if (!word_char(static_cast<unsigned char>(q[i]))) {
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    while (i < q.size() && word_char(static_cast<unsigned char>(q[i]))) ++i;
+    Term t{q.substr(start, i - start)};
+    if (i < q.size() && q[i] == '*') t.prefix = true;
+    out.push_back(t);
+  }
+  return out;
+}
+
+class TextSignal : public Signal {
+ public:
+  std::string name() const override { return "text"; }
+  std::vector<SearchHit> find(catalog::Store& store, const std::string& query, size_t limit) override {
+    // Date words are the date signal's; the rest must all be in one document, else any of them counts.
+    std::string words = query;
+    auto dates = date_terms(query);
+    if (!dates.empty()) {
+      std::string rest;
+      std::istringstream ss(query);
+      std::string w;
+      while (ss >> w)
+        if (std::find(dates.begin(), dates.end(), w) == dates.end()) rest += w + " ";
+      if (!to_fts_query(rest).empty()) words = rest;
+    }
+    std::string all = to_fts_query(words);
+    if (all.empty()) return {};
+    auto docs = store.search_documents(all, limit * 4);
+    if (docs.empty()) docs = store.search_documents(to_fts_query(words, " OR "), limit * 4);
+    std::map<int64_t, SearchHit> by_photo;
+    std::vector<int64_t> order;
+    double best = 0;
+    for (const auto& d : docs) {
+      auto [it, fresh] = by_photo.try_emplace(d.photo_id);
+      if (fresh) order.push_back(d.photo_id);
+      auto& h = it->second;
+      h.photo_id = d.photo_id;
+      h.score += d.score;
+      std::string m = d.kind + ": " + d.text;
+      if (std::find(h.matched.begin(), h.matched.end(), m) == h.matched.end()) h.matched.push_back(m);
+      best = std::max(best, h.score);
+    }
+    std::vector<SearchHit> out;
+    for (auto id : order) {
+      auto h = by_photo[id];
+      h.score = best > 0 ? h.score / best : 1.0;
+      out.push_back(std::move(h));
+    }
+    return out;
+  }
+};
+
+class DateSignal : public Signal {
+ public:
+  std::string name() const override { return "date"; }
+  std::vector<SearchHit> find(catalog::Store& store, const std::string& query, size_t limit) override {
+    std::vector<SearchHit> out;
+    for (const auto& d : date_terms(query))
+      for (const auto& [id, date] : store.photos_by_date(d, limit)) out.push_back({id, 1.0, {"date: " + date}});
+    return out;
+  }
+};
+
+struct Registry {
+  std::mutex mu;
+  std::vector<std::function<std::unique_ptr<Signal>()>> makers = {[] { return std::make_unique<TextSignal>(); },
+                                                                  [] { return std::make_unique<DateSignal>(); }};
+};
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+std::string to_fts_query(const std::string& query, const std::string& join) {
+  std::string out;
+  for (const auto& t : terms_of(query)) {
+    if (!out.empty()) out += join;
+    out += "\"" + t.text + "\"";
+    if (t.prefix) out += "*";
+  }
+  return out;
+}
+
+std::vector<std::string> date_terms(const std::string& query) {
+  static const std::regex date(R"(^(1[89]|2[0-9])[0-9]{2}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$)");
+  std::vector<std::string> out;
+  std::istringstream ss(query);
+  std::string w;
+  while (ss >> w)
+    if (std::regex_match(w, date)) out.push_back(w);
+  return out;
+}
+
+void register_signal(std::function<std::unique_ptr<Signal>()> make) {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  r.makers.push_back(std::move(make));
+}
+
+std::vector<SearchHit> search_library(catalog::Store& store, const std::string& query, size_t limit) {
+  if (terms_of(query).empty()) throw std::invalid_argument("the search query is empty; give some words or a date");
+  std::vector<std::function<std::unique_ptr<Signal>()>> makers;
+  {
+    auto& r = registry();
+    std::lock_guard lock(r.mu);
+    makers = r.makers;
+  }
+  std::map<int64_t, SearchHit> merged;
+  for (const auto& make : makers) {
+    auto signal = make();
+    for (auto& h : signal->find(store, query, limit)) {
+      auto& m = merged[h.photo_id];
+      m.photo_id = h.photo_id;
+      m.score += h.score;
+      for (auto& s : h.matched)
+        if (std::find(m.matched.begin(), m.matched.end(), s) == m.matched.end()) m.matched.push_back(s);
+    }
+  }
+  std::vector<SearchHit> out;
+  for (auto& [id, h] : merged) out.push_back(std::move(h));
+  std::stable_sort(out.begin(), out.end(), [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+}  // namespace dr::search

@@ -1,0 +1,187 @@
+// The OCR pipeline's pure parts on synthetic data: detector input size, DB post-processing, unclip, CTC decoding,
+// crops and reading order. No model is needed.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "analyzers/text/detector.h"
+#include "analyzers/text/layout.h"
+#include "analyzers/text/recognizer.h"
+
+namespace dr::analyzers::text {
+namespace {
+
+TEST(TextDetector, InputSizeFollowsPaddleOcrLimitMax) {
+  DetParams p;
+  EXPECT_EQ(det_input_size(1920, 1080, p), cv::Size(960, 544));  // 540 rounds to 544
+  EXPECT_EQ(det_input_size(1080, 1920, p), cv::Size(544, 960));
+  EXPECT_EQ(det_input_size(100, 50, p), cv::Size(96, 64));  // never enlarged, only rounded
+  EXPECT_EQ(det_input_size(80, 80, p), cv::Size(64, 64));   // 2.5 rounds half to even, as Python's round()
+  EXPECT_EQ(det_input_size(3, 5, p), cv::Size(32, 32));     // at least one multiple
+  p.limit_side = 640;
+  EXPECT_EQ(det_input_size(4000, 3000, p), cv::Size(640, 480));
+}
+
+TEST(TextDetector, NormalisesInTheModelsChannelOrder) {
+  cv::Mat px(1, 2, CV_8UC3, cv::Scalar(0, 0, 0));
+  px.at<cv::Vec3b>(0, 0) = {255, 0, 51};  // R G B
+  Normalize n;
+  n.bgr = true;
+  n.mean = {0.5f, 0.5f, 0.5f};
+  n.std = {0.5f, 0.5f, 0.5f};
+  std::vector<float> out(3 * 2, 7.0f);
+  to_chw(px, n, out.data(), 2);
+  EXPECT_NEAR(out[0], 51 / 255.0 * 2 - 1, 1e-5);  // channel 0 is blue
+  EXPECT_NEAR(out[2], -1.0, 1e-5);                // green
+  EXPECT_NEAR(out[4], 1.0, 1e-5);                 // channel 2 is red
+  n.bgr = false;
+  to_chw(px, n, out.data(), 2);
+  EXPECT_NEAR(out[0], 1.0, 1e-5);
+  EXPECT_NEAR(out[1], -1.0, 1e-5);  // the second pixel, black
+}
+
+TEST(TextDetector, UnclipExpandsByAreaOverPerimeter) {
+  Quad sq{cv::Point2f(10, 10), {30, 10}, {30, 30}, {10, 30}};
+  auto poly = unclip(sq, 1.5f);  // distance = 400 * 1.5 / 80 = 7.5
+  ASSERT_GE(poly.size(), 4u);
+  float side = 0;
+  Quad box = mini_box(poly, side);
+  EXPECT_NEAR(side, 20 + 2 * 7.5, 1.0);
+  EXPECT_NEAR(box[0].x, 2.5, 1.0);
+  EXPECT_NEAR(box[0].y, 2.5, 1.0);
+}
+
+TEST(TextDetector, BoxesFromAProbabilityMap) {
+  cv::Mat prob(320, 640, CV_32F, cv::Scalar(0.01f));
+  prob(cv::Rect(100, 40, 200, 20)).setTo(0.9f);   // a line of text
+  prob(cv::Rect(100, 200, 200, 20)).setTo(0.4f);  // above thresh but too faint for box_thresh
+  prob(cv::Rect(500, 100, 2, 2)).setTo(0.95f);    // a speck
+  DetParams p;
+  auto boxes = db_boxes(prob, 1280, 640, p);  // the source image is twice the map's size
+  ASSERT_EQ(boxes.size(), 1u);
+  EXPECT_NEAR(boxes[0].score, 0.9, 0.02);
+  const Quad& q = boxes[0].quad;
+  // distance = 199 * 19 * 1.5 / (2 * 218) ~ 13 map pixels on each side, then doubled.
+  EXPECT_NEAR(q[0].x, 2 * (100 - 13), 6);
+  EXPECT_NEAR(q[0].y, 2 * (40 - 13), 6);
+  EXPECT_NEAR(q[2].x, 2 * (299 + 13), 6);
+  EXPECT_NEAR(q[2].y, 2 * (59 + 13), 6);
+  EXPECT_LT(q[0].x, q[1].x);  // clockwise from the top-left
+  EXPECT_LT(q[1].y, q[2].y);
+
+  p.box_thresh = 0.3f;
+  EXPECT_EQ(db_boxes(prob, 640, 320, p).size(), 2u);  // the faint one passes a lower bar
+}
+
+TEST(TextDetector, EmptyMapGivesNoBoxes) {
+  cv::Mat prob(64, 64, CV_32F, cv::Scalar(0.0f));
+  EXPECT_TRUE(db_boxes(prob, 64, 64, {}).empty());
+}
+
+TEST(TextRecognizer, CharsetPutsBlankFirstAndSpaceLast) {
+  Charset cs = Charset::from_text("a\r\nb\nc");  // no newline after the last key
+  ASSERT_EQ(cs.classes(), 5u);
+  EXPECT_EQ(cs.symbol(0), "");
+  EXPECT_EQ(cs.symbol(1), "a");
+  EXPECT_EQ(cs.symbol(3), "c");
+  EXPECT_EQ(cs.symbol(4), " ");
+  EXPECT_EQ(Charset::from_text("a\nb", false).classes(), 3u);
+  EXPECT_THROW(Charset::load("/nonexistent/keys.txt"), std::runtime_error);
+}
+
+TEST(TextRecognizer, CtcGreedyMergesRepeatsAndDropsBlanks) {
+  Charset cs = Charset::from_text("a\nb\nc");
+  // steps: a a _ a b ' ' c c -> "aab c"
+  std::vector<int> best = {1, 1, 0, 1, 2, 4, 3, 3};
+  std::vector<float> probs(best.size() * cs.classes(), 0.02f);
+  std::vector<float> win = {0.9f, 0.8f, 0.99f, 0.7f, 0.6f, 0.5f, 0.9f, 0.95f};
+  for (size_t t = 0; t < best.size(); ++t) probs[t * cs.classes() + best[t]] = win[t];
+  LineText lt = ctc_greedy(probs.data(), int(best.size()), int(cs.classes()), cs);
+  EXPECT_EQ(lt.text, "aab c");
+  // Emitted at steps 0, 3, 4, 5, 6.
+  EXPECT_NEAR(lt.score, (0.9 + 0.7 + 0.6 + 0.5 + 0.9) / 5, 1e-5);
+
+  std::vector<float> blank(3 * cs.classes(), 0.0f);
+  for (int t = 0; t < 3; ++t) blank[t * cs.classes()] = 1.0f;
+  LineText none = ctc_greedy(blank.data(), 3, int(cs.classes()), cs);
+  EXPECT_EQ(none.text, "");
+  EXPECT_EQ(none.score, 0.0f);
+}
+
+TEST(TextRecognizer, CropsAreUprightAndTallBoxesTurned) {
+  // A white image with a red block in the top-left corner of the box region.
+  cv::Mat img(200, 300, CV_8UC3, cv::Scalar(255, 255, 255));
+  img(cv::Rect(50, 50, 20, 20)).setTo(cv::Scalar(255, 0, 0));
+  Quad wide{cv::Point2f(50, 50), {250, 50}, {250, 100}, {50, 100}};
+  cv::Mat c = crop_quad(img, wide);
+  EXPECT_EQ(c.cols, 200);
+  EXPECT_EQ(c.rows, 50);
+  EXPECT_EQ(c.at<cv::Vec3b>(5, 5)[1], 0);  // red in the crop's top-left
+  Quad tall{cv::Point2f(50, 50), {90, 50}, {90, 190}, {50, 190}};
+  cv::Mat t = crop_quad(img, tall);
+  EXPECT_EQ(t.cols, 140);  // turned: 40 x 140 becomes 140 x 40
+  EXPECT_EQ(t.rows, 40);
+  // Counter-clockwise: the box's top-left corner ends at the crop's bottom-left.
+  EXPECT_EQ(t.at<cv::Vec3b>(t.rows - 5, 5)[1], 0);
+  EXPECT_EQ(t.at<cv::Vec3b>(5, 5)[1], 255);
+}
+
+TEST(TextRecognizer, LinesTensorPadsWithTheNormalisedZero) {
+  cv::Mat line(10, 20, CV_8UC3, cv::Scalar(255, 255, 255));
+  Normalize n;
+  auto t = lines_tensor({line}, 48, 200, n);
+  ASSERT_EQ(t.size(), 3u * 48 * 200);
+  EXPECT_EQ(scaled_width(line, 48), 96);
+  EXPECT_NEAR(t[0], 1.0, 1e-5);  // white
+  EXPECT_EQ(t[96], 0.0f);        // padding starts after 96 columns
+  EXPECT_EQ(t[199], 0.0f);
+}
+
+Quad rect(float x, float y, float w, float h) { return {cv::Point2f(x, y), {x + w, y}, {x + w, y + h}, {x, y + h}}; }
+
+TEST(TextLayout, RowsTopToBottomLeftToRightOneBaselineTogether) {
+  std::vector<Quad> boxes = {
+      rect(400, 102, 100, 26),  // row 1, right: a slightly taller box on the same baseline
+      rect(10, 200, 300, 30),   // row 2
+      rect(10, 100, 200, 30),   // row 1, left
+      rect(250, 104, 80, 24),   // row 1, middle
+      rect(10, 20, 500, 30),    // row 0
+  };
+  auto rows = reading_rows(boxes);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<size_t>{4}));
+  EXPECT_EQ(rows[1], (std::vector<size_t>{2, 3, 0}));
+  EXPECT_EQ(rows[2], (std::vector<size_t>{1}));
+  std::vector<std::string> texts = {"right", "bottom", "left", "middle", "title"};
+  EXPECT_EQ(join_rows(rows, texts), "title\nleft middle right\nbottom");
+}
+
+TEST(TextLayout, CloseLinesOfSmallTextStaySeparate) {
+  // Dense text: 12-pixel lines 14 pixels apart must not merge.
+  std::vector<Quad> boxes;
+  for (int i = 0; i < 10; ++i) boxes.push_back(rect(10, 10 + 14 * i, 300, 12));
+  EXPECT_EQ(reading_rows(boxes).size(), 10u);
+}
+
+TEST(TextLayout, OverlappingPiecesOfOneLineMerge) {
+  std::vector<DetBox> boxes = {
+      {rect(40, 30, 370, 50), 0.8f},   // "Harbour Street"
+      {rect(395, 28, 110, 52), 0.9f},  // "t 42": overlaps the first piece
+      {rect(700, 30, 100, 50), 0.7f},  // far to the right: another column
+      {rect(40, 120, 300, 30), 0.8f},  // the next line
+  };
+  auto merged = merge_row_pieces(boxes);
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_FLOAT_EQ(merged[0].quad[0].x, 40);
+  EXPECT_FLOAT_EQ(merged[0].quad[0].y, 28);
+  EXPECT_FLOAT_EQ(merged[0].quad[2].x, 505);
+  EXPECT_FLOAT_EQ(merged[0].quad[2].y, 80);
+  EXPECT_FLOAT_EQ(merged[0].score, 0.9f);
+  EXPECT_FLOAT_EQ(merged[1].quad[0].x, 700);
+  // Tilted pieces are left alone.
+  Quad tilted{cv::Point2f(400, 40), {500, 60}, {495, 110}, {395, 90}};
+  EXPECT_EQ(merge_row_pieces({{rect(40, 30, 370, 50), 0.8f}, {tilted, 0.8f}}).size(), 2u);
+}
+
+}  // namespace
+}  // namespace dr::analyzers::text

@@ -1,0 +1,100 @@
+#include "search/library_search.h"
+
+#include <gtest/gtest.h>
+
+#include "catalog/sqlite_store.h"
+#include "support/cli.h"
+
+namespace dr::search {
+namespace {
+
+using nlohmann::json;
+
+TEST(LibrarySearch, QueriesAreQuotedSoPunctuationCannotBreakThem) {
+  EXPECT_EQ(to_fts_query("cat"), "\"cat\"");
+  EXPECT_EQ(to_fts_query("red  car!"), "\"red\" \"car\"");
+  EXPECT_EQ(to_fts_query("\"happy birthday\" cake*"), "\"happy birthday\" \"cake\"*");
+  EXPECT_EQ(to_fts_query("AND OR NOT ( ) : ^"), "\"AND\" \"OR\" \"NOT\"");
+  EXPECT_EQ(to_fts_query("a b", " OR "), "\"a\" OR \"b\"");
+  EXPECT_EQ(to_fts_query("  -- "), "");
+  EXPECT_EQ(date_terms("beach 2019 2019-07 2019-07-04 2019-13 12345"),
+            (std::vector<std::string>{"2019", "2019-07", "2019-07-04"}));
+}
+
+struct SearchTest : ::testing::Test {
+  test::TempDir dir;
+  std::unique_ptr<catalog::SqliteStore> store;
+  int64_t add(const std::string& name, const std::string& date, const std::string& task, const json& result) {
+    catalog::PhotoFacts f;
+    f.content_hash = name;
+    f.file_date = date;
+    int64_t id = store->add_photo(f);
+    store->put_path(dir / name, id, 1, 1, 1);
+    store->enqueue(id, {task});
+    catalog::LeaseRequest r;
+    r.owner = "t";
+    auto l = store->lease(r);
+    EXPECT_TRUE(store->complete(l.at(0).jobs.at(0), result, json::array()));
+    return id;
+  }
+  void SetUp() override {
+    catalog::SqliteOptions o;
+    o.create = true;
+    store = std::make_unique<catalog::SqliteStore>(dir / "catalog.db", o);
+  }
+};
+
+TEST_F(SearchTest, FindsWordsLabelsFileNamesAndDates) {
+  int64_t menu = add("menu.jpg", "2019-07-04", "text",
+                     {{"lines", {{{"text", "Café Crème"}, {"score", 0.9}}, {{"text", "open daily"}, {"score", 0.9}}}},
+                      {"full", "Café Crème\nopen daily"}});
+  int64_t cat = add("IMG_0001.jpg", "2020-01-02", "objects",
+                    json::array({{{"label", "cat"}, {"score", 0.9}, {"box", {0, 0, 1, 1}}}}));
+  auto hits = search_library(*store, "creme");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].photo_id, menu);
+  EXPECT_EQ(hits[0].matched, std::vector<std::string>{"text: Café Crème"});
+  EXPECT_EQ(search_library(*store, "\"cafe creme\"").size(), 1u);
+  EXPECT_EQ(search_library(*store, "\"creme cafe\"").size(), 0u);  // a phrase keeps its order
+  EXPECT_EQ(search_library(*store, "dai*").at(0).photo_id, menu);  // prefix
+  EXPECT_EQ(search_library(*store, "cats").at(0).photo_id, cat);   // plural
+  EXPECT_EQ(search_library(*store, "img_0001").at(0).photo_id, cat);
+  auto july = search_library(*store, "2019-07");
+  ASSERT_EQ(july.size(), 1u);
+  EXPECT_EQ(july[0].photo_id, menu);
+  EXPECT_EQ(july[0].matched, std::vector<std::string>{"date: 2019-07-04"});
+  EXPECT_EQ(search_library(*store, "2020").at(0).photo_id, cat);
+  EXPECT_TRUE(search_library(*store, "dog").empty());
+  EXPECT_THROW(search_library(*store, "  ?! "), std::invalid_argument);
+}
+
+TEST_F(SearchTest, WordsInDifferentDocumentsStillFindThePhotoRankedBelowFullMatches) {
+  int64_t both = add("a.jpg", "2020-01-01", "text", {{"lines", {{{"text", "red car"}}}}, {"full", "red car"}});
+  int64_t one = add("b.jpg", "2020-01-01", "text", {{"lines", {{{"text", "red"}}, {{"text", "bus"}}}}, {"full", ""}});
+  auto hits = search_library(*store, "red car");
+  ASSERT_EQ(hits.size(), 1u);  // all words in one line: only that photo
+  EXPECT_EQ(hits[0].photo_id, both);
+  auto loose = search_library(*store, "red bus");  // no single line has both: any word counts
+  ASSERT_FALSE(loose.empty());
+  EXPECT_EQ(loose[0].photo_id, one);
+}
+
+class FixedSignal : public Signal {
+ public:
+  std::string name() const override { return "fixed"; }
+  std::vector<SearchHit> find(catalog::Store&, const std::string& q, size_t) override {
+    if (q != "plugged") return {};
+    return {{7, 1.0, {"fixed: yes"}}};
+  }
+};
+
+TEST_F(SearchTest, ALaterSignalPlugsIn) {
+  register_signal([] { return std::make_unique<FixedSignal>(); });
+  auto hits = search_library(*store, "plugged");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].photo_id, 7);
+  EXPECT_EQ(hits[0].matched, std::vector<std::string>{"fixed: yes"});
+}
+
+}  // namespace
+}  // namespace dr::search

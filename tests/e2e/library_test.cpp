@@ -361,7 +361,7 @@ TEST(LibraryCli, SigintStopsLeasingAndLeavesNoJobRunning) {
   ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
   ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dir / "many"}).exit_code, 0);
   pid_t pid = spawn_work(lib, dir / "work.log", {"--threads", "1"});  // no --until-idle: it would wait forever
-  for (int i = 0; i < 200 && count(catalog, "SELECT count(*) FROM jobs WHERE state='done'") < 3; ++i)
+  for (int i = 0; i < 1500 && count(catalog, "SELECT count(*) FROM jobs WHERE state='done'") < 3; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ::kill(pid, SIGINT);
   int status = 0;

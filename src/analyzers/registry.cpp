@@ -3,6 +3,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "analyzers/pdq/pdq_task.h"
 #include "analyzers/task.h"
 
 namespace dr::analyzers {
@@ -18,6 +19,7 @@ struct Entry {
 // In the order `analyze` runs them.
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> list = {
+      {"pdq", &make_pdq_task, ""},
   };
   return list;
 }

@@ -43,6 +43,7 @@ void print_json_line(const nlohmann::json& j);
 
 #define DARKROOM_COMMANDS(X) \
   X(analyze)                 \
+  X(hash)                    \
   X(init)                    \
   X(add)                     \
   X(work)                    \

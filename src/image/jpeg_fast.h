@@ -1,0 +1,52 @@
+// The JPEG fast path: libjpeg-turbo's TurboJPEG API straight from the file's bytes, no libvips. Used where decode
+// speed is the point (PDQ hashing): the luma plane comes out of the decoder's own DCT scaling (1/8, 1/4, 1/2) with
+// no colour conversion, and the EXIF orientation is read by a small parser of our own. Every failure is an
+// image::Error naming the file.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image/decode.h"
+
+namespace dr::image {
+
+// A single-channel 8-bit plane, rows top to bottom.
+struct Grey {
+  int width = 0, height = 0;
+  std::vector<uint8_t> pixels;  // width * height
+};
+
+// Reads a whole file; throws image::Error ("cannot read FILE: reason") when it cannot, or when it is empty.
+std::vector<uint8_t> read_file(const std::string& path);
+
+bool looks_like_jpeg(const uint8_t* data, size_t size);  // starts with the SOI marker and another marker
+
+// The EXIF orientation (1..8) from the APP1 segment, 1 when there is none or it cannot be read. Never reads past
+// `size`.
+int jpeg_exif_orientation(const uint8_t* data, size_t size);
+
+struct JpegHeader {
+  int width = 0, height = 0;  // as stored
+  bool cmyk = false;          // CMYK or YCCK (Adobe-inverted, converted without colour management)
+  bool grey = false;
+};
+// Throws image::Error when the header cannot be read or the image exceeds limits.max_pixels.
+JpegHeader jpeg_header(const uint8_t* data, size_t size, const std::string& name, const Limits& limits = {});
+
+// Luma at the smallest DCT scale (1/8, 1/4, 1/2, 1) that keeps both sides at least `min_side` pixels (or at full
+// size when the image is smaller), as stored (no orientation). For YCbCr and greyscale JPEGs it is the decoder's Y
+// channel: chroma is never upsampled or converted. CMYK JPEGs go through RGB.
+Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name, int min_side,
+                      const Limits& limits = {});
+
+// Full-size pixels as stored, with libjpeg's default accurate integer IDCT and fancy upsampling: the pixels the
+// PDQ reference hashes. RGB (channels 3), or channels 1 for a greyscale JPEG; CMYK is converted to RGB.
+struct Pixels {
+  int width = 0, height = 0, channels = 0;
+  std::vector<uint8_t> data;
+};
+Pixels decode_jpeg_full(const uint8_t* data, size_t size, const std::string& name, const Limits& limits = {});
+
+}  // namespace dr::image

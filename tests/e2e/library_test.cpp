@@ -394,3 +394,26 @@ TEST(LibraryCli, TwoWorkProcessesShareOneLibrary) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(LibraryCli, AddWhileWorkRunsAndSigtermEndsIt) {
+  REQUIRE_PDQ();
+  TempDir dir;
+  std::string lib = dir / "lib", catalog = lib + "/catalog.db";
+  ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
+  pid_t pid = spawn_work(lib, dir / "work.log", {"--threads", "2"});  // waits for work
+  int photos = stage_many(dir, 5);
+  auto add = dr_lib(lib, {"add", "--tasks", "pdq", dir / "many"});
+  EXPECT_EQ(add.exit_code, 0) << add.err;
+  for (int i = 0; i < 1500 && count(catalog, "SELECT count(*) FROM jobs WHERE state='done'") < photos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(count(catalog, "SELECT count(*) FROM jobs WHERE state='done'"), photos);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+}
+
+}  // namespace

@@ -14,7 +14,6 @@
 #include <random>
 #include <thread>
 
-#include "analyzers/task.h"
 #include "support/cli.h"
 
 namespace fs = std::filesystem;
@@ -22,14 +21,6 @@ using dr::test::TempDir;
 using nlohmann::json;
 
 namespace {
-
-bool have_pdq() {
-  const auto& k = dr::analyzers::known_tasks();
-  return std::find(k.begin(), k.end(), "pdq") != k.end();
-}
-
-#define REQUIRE_PDQ() \
-  if (!have_pdq()) GTEST_SKIP() << "the pdq task is not built into this darkroom"
 
 dr::util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args,
                                const std::vector<std::string>& env = {}) {
@@ -92,7 +83,6 @@ TEST(LibraryCli, CommandsOnAMissingLibrarySayHowToCreateOne) {
 }
 
 TEST(LibraryCli, AddWorkStatusShowDupesSearch) {
-  REQUIRE_PDQ();
   TempDir dir;
   std::string lib = dir / "lib";
   stage_photos(dir);
@@ -154,7 +144,6 @@ TEST(LibraryCli, AddWorkStatusShowDupesSearch) {
 }
 
 TEST(LibraryCli, BadFilesEndAsFailedJobsWithReasonsAndWorkExitsZero) {
-  REQUIRE_PDQ();
   TempDir dir;
   std::string lib = dir / "lib";
   fs::create_directories(dir / "bad");
@@ -197,7 +186,6 @@ TEST(LibraryCli, BadFilesEndAsFailedJobsWithReasonsAndWorkExitsZero) {
 }
 
 TEST(LibraryCli, MovedFilesAreRecognisedUnchangedSkippedMissingMarked) {
-  REQUIRE_PDQ();
   TempDir dir;
   std::string lib = dir / "lib";
   stage_photos(dir);
@@ -322,7 +310,6 @@ int stage_many(const TempDir& dir, int copies) {
 }
 
 TEST(LibraryCli, WorkKilledWithSigkillAtRandomMomentsLosesAndRepeatsNothing) {
-  REQUIRE_PDQ();
   TempDir dir;
   std::string lib = dir / "lib", catalog = lib + "/catalog.db";
   int photos = stage_many(dir, 10);
@@ -354,7 +341,6 @@ TEST(LibraryCli, WorkKilledWithSigkillAtRandomMomentsLosesAndRepeatsNothing) {
 }
 
 TEST(LibraryCli, SigintStopsLeasingAndLeavesNoJobRunning) {
-  REQUIRE_PDQ();
   TempDir dir;
   std::string lib = dir / "lib", catalog = lib + "/catalog.db";
   int photos = stage_many(dir, 10);
@@ -374,7 +360,6 @@ TEST(LibraryCli, SigintStopsLeasingAndLeavesNoJobRunning) {
 }
 
 TEST(LibraryCli, TwoWorkProcessesShareOneLibrary) {
-  REQUIRE_PDQ();
   TempDir dir;
   std::string lib = dir / "lib", catalog = lib + "/catalog.db";
   int photos = stage_many(dir, 8);
@@ -398,7 +383,6 @@ TEST(LibraryCli, TwoWorkProcessesShareOneLibrary) {
 namespace {
 
 TEST(LibraryCli, AddWhileWorkRunsAndSigtermEndsIt) {
-  REQUIRE_PDQ();
   TempDir dir;
   std::string lib = dir / "lib", catalog = lib + "/catalog.db";
   ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);

@@ -233,17 +233,33 @@ TEST(LibraryCli, AReadOnlyLibraryIsReadableAndRefusesWrites) {
   TempDir dir;
   std::string lib = dir / "lib";
   ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
-  fs::permissions(lib + "/catalog.db", fs::perms::owner_read | fs::perms::group_read);
-  fs::permissions(lib, fs::perms::owner_read | fs::perms::owner_exec);
-  if (::access((lib + "/catalog.db").c_str(), W_OK) == 0) {
-    fs::permissions(lib, fs::perms::owner_all);
-    GTEST_SKIP() << "running as root: file permissions are not enforced (the store test covers read-only opening)";
-  }
-  auto st = dr_lib(lib, {"status", "--json"});
+  ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dr::test::opencv_sample("fruits.jpg")}).exit_code, 0);
+  ASSERT_EQ(dr_lib(lib, {"work", "--until-idle", "-q"}).exit_code, 0);
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(lib + "/catalog.db", fs::perms::owner_read | fs::perms::others_read);
+  fs::permissions(lib + "/settings.json", fs::perms::owner_read | fs::perms::others_read);
+  fs::permissions(lib, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::others_read | fs::perms::others_exec);
+  // Root ignores permissions: run darkroom as nobody then.
+  std::vector<std::string> prefix;
+  if (::geteuid() == 0) prefix = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = prefix;
+    argv.push_back(DARKROOM_BIN);
+    argv.insert(argv.end(), {"--library", lib});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return dr::util::run_process(argv, 60000);
+  };
+  auto st = run({"status", "--json"});
   EXPECT_EQ(st.exit_code, 0) << st.err;
-  auto add = dr_lib(lib, {"add", dr::test::opencv_sample("fruits.jpg")});
+  EXPECT_EQ(json_of(st)["jobs"]["done"], 1);
+  auto show = run({"show", "--json", dr::test::opencv_sample("fruits.jpg")});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  auto add = run({"add", "--tasks", "pdq", dr::test::opencv_sample("baboon.jpg")});
   EXPECT_EQ(add.exit_code, 2);
   EXPECT_NE(add.err.find("read-only"), std::string::npos) << add.err;
+  auto work = run({"work", "--until-idle"});
+  EXPECT_EQ(work.exit_code, 2);
+  EXPECT_NE(work.err.find("read-only"), std::string::npos) << work.err;
   fs::permissions(lib, fs::perms::owner_all);
 }
 

@@ -1,10 +1,7 @@
 // darkroom dupes: groups of photos that are the same picture. Byte-identical files are one photo catalogued at
 // several paths; near-duplicates (re-encoded, resized, rotated, mirrored) are found from the stored PDQ hashes.
 #include "cli/library.h"
-#if __has_include("search/near_duplicates.h")
 #include "search/near_duplicates.h"
-#define DARKROOM_HAVE_PDQ_SEARCH 1
-#endif
 
 namespace dr::cli {
 namespace {
@@ -22,7 +19,6 @@ std::vector<Group> find_groups(catalog::Store& store, int distance, size_t* skip
     auto p = store.photo(id);
     if (p && p->paths.size() > 1) out.push_back({p->paths, 0, "identical"});
   }
-#ifdef DARKROOM_HAVE_PDQ_SEARCH
   std::vector<search::HashEntry> entries;
   for (const auto& [id, r] : store.results_of_task("pdq")) {
     if (!r.is_object() || !r.contains("hash") || !r["hash"].is_string()) continue;
@@ -43,11 +39,6 @@ std::vector<Group> find_groups(catalog::Store& store, int distance, size_t* skip
     }
     if (grp.photos.size() > 1) out.push_back(std::move(grp));
   }
-#else
-  (void)distance;
-  *skipped = 0;
-  *hashed = 0;
-#endif
   return out;
 }
 

@@ -16,6 +16,7 @@ void register_init(CLI::App& app, Globals& g) {
     auto lib = catalog::Library::open(dir);
     if (g.json) {
       print_json_line({{"library", lib.dir()}, {"created", created}});
+    } else if (g.quiet) {
     } else if (created) {
       std::printf("created the library %s; add photos with `darkroom add --library %s PATH...`\n", lib.dir().c_str(),
                   lib.dir().c_str());

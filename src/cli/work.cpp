@@ -39,8 +39,23 @@ void run_work(Globals& g, const WorkArgs& a) {
   } catch (const std::invalid_argument& e) {
     throw UserError(e.what());
   }
-  if (wanted.empty())
+  if (wanted.empty()) {
     for (const auto& [task, states] : store->counts().by_task) wanted.push_back(task);
+    // A worker that waits for work also takes the tasks `add` will queue: the library's, else every task whose
+    // models are installed.
+    if (!a.until_idle) {
+      std::vector<std::string> more;
+      const auto& s = lib.settings()["tasks"];
+      if (s.is_array() && !s.empty()) {
+        for (const auto& t : s)
+          if (t.is_string()) more.push_back(t.get<std::string>());
+      } else {
+        more = analyzers::available_tasks(model_store(g));
+      }
+      for (const auto& t : more)
+        if (std::find(wanted.begin(), wanted.end(), t) == wanted.end()) wanted.push_back(t);
+    }
+  }
 
   int workers = threads(g);
   auto ro = runtime_options(g);

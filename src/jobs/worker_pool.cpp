@@ -222,7 +222,7 @@ WorkerPool::~WorkerPool() = default;
 
 PoolSummary WorkerPool::run() {
   // On the heap: when the stop deadline passes, the threads still running are detached and keep using it until
-  // the process ends, so it is deliberately leaked then.
+  // the process ends.
   auto owned = std::make_unique<Impl>(*this);
   Impl& impl = *owned;
   // Leases left by killed processes of this host come back at once instead of at their expiry.
@@ -272,7 +272,11 @@ PoolSummary WorkerPool::run() {
       }
       for (auto& t : threads) t.detach();
       hb.detach();
-      owned.release();
+      // Kept reachable (not leaked) for the detached threads until the process ends.
+      static std::mutex graveyard_mu;
+      static auto* graveyard = new std::vector<Impl*>;  // never destroyed: threads may outlive static destructors
+      std::lock_guard g(graveyard_mu);
+      graveyard->push_back(owned.release());
       return summary;
     }
   }

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -12,6 +11,28 @@ namespace dr::search {
 namespace {
 
 bool word_char(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+// "YYYY", "YYYY-MM" or "YYYY-MM-DD" with a year 1800..2999, a month 01..12 and a day 01..31.
+bool is_date(const std::string& w) {
+  auto digits = [&](size_t at, size_t n) {
+    if (at + n > w.size()) return -1;
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(w[i]))) return -1;
+      v = v * 10 + (w[i] - '0');
+    }
+    return v;
+  };
+  if (w.size() != 4 && w.size() != 7 && w.size() != 10) return false;
+  int y = digits(0, 4);
+  if (y < 1800 || y > 2999) return false;
+  if (w.size() == 4) return true;
+  int m = w[4] == '-' ? digits(5, 2) : -1;
+  if (m < 1 || m > 12) return false;
+  if (w.size() == 7) return true;
+  int d = w[7] == '-' ? digits(8, 2) : -1;
+  return d >= 1 && d <= 31;
+}
 
 struct Term {
   std::string text;
@@ -123,12 +144,11 @@ std::string to_fts_query(const std::string& query, const std::string& join) {
 }
 
 std::vector<std::string> date_terms(const std::string& query) {
-  static const std::regex date(R"(^(1[89]|2[0-9])[0-9]{2}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$)");
   std::vector<std::string> out;
   std::istringstream ss(query);
   std::string w;
   while (ss >> w)
-    if (std::regex_match(w, date)) out.push_back(w);
+    if (is_date(w)) out.push_back(w);
   return out;
 }
 

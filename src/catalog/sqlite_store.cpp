@@ -958,7 +958,8 @@ void SqliteStore::name_person(int64_t id, const std::string& name) {
 
 void SqliteStore::merge_persons(int64_t into, int64_t from) {
   write("merging people", [&] {
-    Stmt f(*db_, "UPDATE faces SET person_id=?1, pinned=1 WHERE person_id=?2");
+    // The user has looked at both and says they are one person: every face of both stays where it is now put.
+    Stmt f(*db_, "UPDATE faces SET person_id=?1, pinned=1 WHERE person_id IN (?1, ?2)");
     f.bind(1, into).bind(2, from).run();
     Stmt n(*db_, "UPDATE persons SET name=(SELECT name FROM persons WHERE id=?2) WHERE id=?1 AND name='' ");
     n.bind(1, into).bind(2, from).run();

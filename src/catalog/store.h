@@ -222,7 +222,8 @@ class Store {
   // The largest person id ever used (new persons take the next ones).
   virtual int64_t max_person_id() = 0;
   virtual void name_person(int64_t id, const std::string& name) = 0;
-  // Every face of `from` goes to `into`, pinned; `from` is removed (its name too when `into` has one).
+  // Every face of `from` goes to `into`, and the faces of both are pinned (the user said they are one person);
+  // `from` is removed (its name too when `into` has one).
   virtual void merge_persons(int64_t into, int64_t from) = 0;
   // Puts a face in a person (pinned), or takes it out of every person when person_id is 0 (pinned too).
   virtual void move_face(int64_t face_id, int64_t person_id) = 0;

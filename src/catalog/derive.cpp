@@ -56,6 +56,8 @@ void derive_faces(const nlohmann::json& r, const nlohmann::json&, Derived& out) 
         row.quality = q.get<float>();
       else if (q.is_object() && q.contains("score") && q["score"].is_number())
         row.quality = q["score"].get<float>();
+      if (q.is_object() && q.contains("size") && q["size"].is_number()) row.size = q["size"].get<float>();
+      if (q.is_object() && q.contains("blur") && q["blur"].is_number()) row.blur = q["blur"].get<float>();
     }
     if (f.contains("embedding")) row.embedding = floats(f["embedding"]);
     out.faces.push_back(std::move(row));

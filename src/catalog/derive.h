@@ -25,8 +25,12 @@ struct FaceRow {
   float score = 0;
   nlohmann::json landmarks = nlohmann::json::array();  // [[x,y] x5]
   std::optional<float> quality;
+  // The quality signals people clustering needs (a face too small or blurred never seeds a person): the shorter
+  // side of the box in displayed pixels and the variance of the Laplacian of the aligned face.
+  std::optional<float> size, blur;
   std::vector<float> embedding;
   std::optional<int64_t> person_id;
+  bool pinned = false;  // placed in its person by the user (move, merge): clustering never changes it
 };
 
 struct EmbeddingRow {

@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -131,6 +135,24 @@ CREATE TABLE embeddings(
   vector BLOB NOT NULL,
   PRIMARY KEY(photo_id, task, model));
 CREATE INDEX embeddings_model ON embeddings(model);
+)sql",
+      // 2: people. A face's person and whether the user put it there live on the face row (kept across
+      // re-analysis by matching the face box, see write_derived); rejections are keyed by photo and rounded box,
+      // so "not this person" holds whatever face ids a later analysis gives.
+      R"sql(
+ALTER TABLE faces ADD COLUMN size REAL;
+ALTER TABLE faces ADD COLUMN blur REAL;
+ALTER TABLE faces ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE persons(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  face_id INTEGER);
+CREATE TABLE face_rejections(
+  photo_id INTEGER NOT NULL REFERENCES photos(id),
+  x0 INTEGER NOT NULL, y0 INTEGER NOT NULL, w0 INTEGER NOT NULL, h0 INTEGER NOT NULL,
+  person_id INTEGER NOT NULL,
+  PRIMARY KEY(photo_id, x0, y0, w0, h0, person_id));
+INSERT INTO meta(key, value) VALUES ('max_person_id', '0');
 )sql",
   };
   return m;
@@ -493,7 +515,27 @@ int SqliteStore::heartbeat(const std::vector<int64_t>& lease_ids, int64_t lease_
   });
 }
 
+namespace {
+// A face box rounded to whole pixels: the key that finds "the same face" after the photo is analysed again.
+std::array<int64_t, 4> box_key(const float* box) {
+  return {int64_t(std::llround(box[0])), int64_t(std::llround(box[1])), int64_t(std::llround(box[2])),
+          int64_t(std::llround(box[3]))};
+}
+}  // namespace
+
 void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const Derived& d) {
+  // The person of each face there was, by box, so that analysing a photo again keeps its people.
+  std::map<std::array<int64_t, 4>, std::pair<int64_t, bool>> kept;
+  {
+    Stmt q(*db_,
+           "SELECT x, y, w, h, person_id, pinned FROM faces WHERE photo_id=?1 AND task=?2 AND "
+           "person_id IS NOT NULL");
+    q.bind(1, photo_id).bind(2, task);
+    while (q.step()) {
+      float b[4] = {float(q.f64(0)), float(q.f64(1)), float(q.f64(2)), float(q.f64(3))};
+      kept[box_key(b)] = {q.i64(4), q.i64(5) != 0};
+    }
+  }
   Stmt del_docs(*db_, "DELETE FROM documents WHERE photo_id=?1 AND source=?2");
   del_docs.bind(1, photo_id).bind(2, task).run();
   Stmt del_faces(*db_, "DELETE FROM faces WHERE photo_id=?1 AND task=?2");
@@ -506,8 +548,8 @@ void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const
   }
   if (!d.faces.empty()) {
     Stmt ins(*db_,
-             "INSERT INTO faces(photo_id, task, x, y, w, h, score, landmarks, quality, embedding, person_id) "
-             "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+             "INSERT INTO faces(photo_id, task, x, y, w, h, score, landmarks, quality, embedding, person_id, size, "
+             "blur, pinned) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
     for (const auto& f : d.faces) {
       ins.bind(1, photo_id).bind(2, task);
       for (int i = 0; i < 4; ++i) ins.bind(3 + i, double(f.box[i]));
@@ -522,7 +564,16 @@ void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const
         auto b = to_blob(f.embedding);
         ins.bind_blob(10, b.data(), b.size());
       }
-      ins.bind(11, f.person_id);
+      auto person = f.person_id;
+      bool pinned = f.pinned;
+      if (auto it = kept.find(box_key(f.box)); it != kept.end() && !person) {
+        person = it->second.first;
+        pinned = it->second.second;
+      }
+      ins.bind(11, person);
+      ins.bind(12, f.size ? std::optional<double>(*f.size) : std::nullopt);
+      ins.bind(13, f.blur ? std::optional<double>(*f.blur) : std::nullopt);
+      ins.bind(14, int64_t(pinned));
       ins.run();
     }
   }
@@ -778,12 +829,223 @@ std::vector<FaceRow> SqliteStore::faces_of(int64_t photo_id) {
   });
 }
 
+namespace {
+FaceRow face_row(const Stmt& s) {
+  // columns: id, photo_id, x, y, w, h, score, landmarks, quality, embedding, person_id, size, blur, pinned
+  FaceRow f;
+  f.id = s.i64(0);
+  f.photo_id = s.i64(1);
+  for (int i = 0; i < 4; ++i) f.box[i] = float(s.f64(2 + i));
+  f.score = float(s.f64(6));
+  f.landmarks = json::parse(s.text(7), nullptr, false);
+  if (!s.is_null(8)) f.quality = float(s.f64(8));
+  if (!s.is_null(9)) f.embedding = from_blob(s.blob(9));
+  if (!s.is_null(10)) f.person_id = s.i64(10);
+  if (!s.is_null(11)) f.size = float(s.f64(11));
+  if (!s.is_null(12)) f.blur = float(s.f64(12));
+  f.pinned = s.i64(13) != 0;
+  return f;
+}
+const char* kFaceColumns =
+    "SELECT id, photo_id, x, y, w, h, score, landmarks, quality, embedding, person_id, size, blur, pinned FROM faces ";
+}  // namespace
+
 std::vector<EmbeddingRow> SqliteStore::embeddings(const std::string& model) {
   return guarded("reading embeddings", [&] {
     Stmt s(*db_, "SELECT photo_id, vector FROM embeddings WHERE model=?1 ORDER BY photo_id");
     s.bind(1, model);
     std::vector<EmbeddingRow> out;
     while (s.step()) out.push_back(EmbeddingRow{s.i64(0), model, from_blob(s.blob(1))});
+    return out;
+  });
+}
+
+// ---- people ----
+
+std::vector<FaceRow> SqliteStore::all_faces() {
+  return guarded("reading faces", [&] {
+    Stmt s(*db_, std::string(kFaceColumns) + "WHERE embedding IS NOT NULL ORDER BY id");
+    std::vector<FaceRow> out;
+    while (s.step()) out.push_back(face_row(s));
+    return out;
+  });
+}
+
+std::optional<FaceRow> SqliteStore::face(int64_t id) {
+  return guarded("reading a face", [&]() -> std::optional<FaceRow> {
+    Stmt s(*db_, std::string(kFaceColumns) + "WHERE id=?1");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return face_row(s);
+  });
+}
+
+std::vector<std::pair<int64_t, int64_t>> SqliteStore::rejections() {
+  return guarded("reading rejections", [&] {
+    Stmt s(*db_,
+           "SELECT f.id, r.person_id FROM face_rejections r JOIN faces f ON f.photo_id=r.photo_id AND "
+           "round(f.x)=r.x0 AND round(f.y)=r.y0 AND round(f.w)=r.w0 AND round(f.h)=r.h0 ORDER BY f.id");
+    std::vector<std::pair<int64_t, int64_t>> out;
+    while (s.step()) out.emplace_back(s.i64(0), s.i64(1));
+    return out;
+  });
+}
+
+void SqliteStore::write_assignments(const std::vector<FaceAssignment>& assignments,
+                                    const std::vector<int64_t>& new_persons) {
+  write("storing people", [&] {
+    Stmt ins(*db_, "INSERT OR IGNORE INTO persons(id, name) VALUES (?1, '')");
+    int64_t top = 0;
+    for (auto id : new_persons) {
+      ins.bind(1, id).run();
+      top = std::max(top, id);
+    }
+    Stmt seq(*db_, "UPDATE meta SET value=max(CAST(value AS INTEGER), ?1) WHERE key='max_person_id'");
+    seq.bind(1, top).run();
+    Stmt upd(*db_, "UPDATE faces SET person_id=?2 WHERE id=?1 AND pinned=0");
+    for (const auto& a : assignments) {
+      upd.bind(1, a.face_id);
+      if (a.person_id)
+        upd.bind(2, a.person_id);
+      else
+        upd.bind_null(2);
+      upd.run();
+    }
+    db_->exec("DELETE FROM persons WHERE name='' AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.person_id=persons.id)");
+  });
+}
+
+std::vector<PersonRow> SqliteStore::persons() {
+  return guarded("reading people", [&] {
+    Stmt s(*db_,
+           "SELECT p.id, p.name, count(f.id), (SELECT g.photo_id FROM faces g WHERE g.person_id=p.id ORDER BY "
+           "coalesce(g.size, min(g.w, g.h)) DESC, g.id LIMIT 1) FROM persons p JOIN faces f ON f.person_id=p.id "
+           "GROUP BY p.id ORDER BY p.id");
+    std::vector<PersonRow> out;
+    while (s.step()) out.push_back(PersonRow{s.i64(0), s.text(1), s.i64(2), s.is_null(3) ? 0 : s.i64(3)});
+    return out;
+  });
+}
+
+std::optional<PersonRow> SqliteStore::person(int64_t id) {
+  return guarded("reading a person", [&]() -> std::optional<PersonRow> {
+    Stmt s(*db_,
+           "SELECT p.id, p.name, (SELECT count(*) FROM faces f WHERE f.person_id=p.id), (SELECT g.photo_id FROM "
+           "faces g WHERE g.person_id=p.id ORDER BY coalesce(g.size, min(g.w, g.h)) DESC, g.id LIMIT 1) "
+           "FROM persons p WHERE p.id=?1");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return PersonRow{s.i64(0), s.text(1), s.i64(2), s.is_null(3) ? 0 : s.i64(3)};
+  });
+}
+
+int64_t SqliteStore::max_person_id() {
+  return guarded("reading people", [&] {
+    Stmt s(*db_,
+           "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key='max_person_id'), 0), "
+           "coalesce((SELECT max(id) FROM persons), 0))");
+    s.step();
+    return s.i64(0);
+  });
+}
+
+void SqliteStore::name_person(int64_t id, const std::string& name) {
+  write("naming a person", [&] {
+    Stmt s(*db_, "UPDATE persons SET name=?2 WHERE id=?1");
+    s.bind(1, id).bind(2, name).run();
+  });
+}
+
+void SqliteStore::merge_persons(int64_t into, int64_t from) {
+  write("merging people", [&] {
+    // The user has looked at both and says they are one person: every face of both stays where it is now put.
+    Stmt f(*db_, "UPDATE faces SET person_id=?1, pinned=1 WHERE person_id IN (?1, ?2)");
+    f.bind(1, into).bind(2, from).run();
+    Stmt n(*db_, "UPDATE persons SET name=(SELECT name FROM persons WHERE id=?2) WHERE id=?1 AND name='' ");
+    n.bind(1, into).bind(2, from).run();
+    // A face rejected from either person stays out of the merged one.
+    Stmt r(*db_, "UPDATE OR IGNORE face_rejections SET person_id=?1 WHERE person_id=?2");
+    r.bind(1, into).bind(2, from).run();
+    // ...except the faces the user has just put there: the latest decision wins.
+    Stmt k(*db_,
+           "DELETE FROM face_rejections WHERE person_id=?1 AND (photo_id, x0, y0, w0, h0) IN (SELECT photo_id, "
+           "round(x), round(y), round(w), round(h) FROM faces WHERE person_id=?1)");
+    k.bind(1, into).run();
+    Stmt d(*db_, "DELETE FROM persons WHERE id=?1");
+    d.bind(1, from).run();
+  });
+}
+
+void SqliteStore::move_face(int64_t face_id, int64_t person_id) {
+  write("moving a face", [&] {
+    Stmt s(*db_, "UPDATE faces SET person_id=?2, pinned=1 WHERE id=?1");
+    s.bind(1, face_id);
+    if (person_id)
+      s.bind(2, person_id);
+    else
+      s.bind_null(2);
+    s.run();
+    // The user's placement overrides an earlier "not this person".
+    Stmt r(*db_,
+           "DELETE FROM face_rejections WHERE person_id=?2 AND (photo_id, x0, y0, w0, h0) IN (SELECT photo_id, "
+           "round(x), round(y), round(w), round(h) FROM faces WHERE id=?1)");
+    r.bind(1, face_id).bind(2, person_id).run();
+    db_->exec("DELETE FROM persons WHERE name='' AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.person_id=persons.id)");
+  });
+}
+
+void SqliteStore::reject_face(int64_t face_id, int64_t person_id) {
+  write("rejecting a face", [&] {
+    Stmt r(*db_,
+           "INSERT OR IGNORE INTO face_rejections(photo_id, x0, y0, w0, h0, person_id) SELECT photo_id, round(x), "
+           "round(y), round(w), round(h), ?2 FROM faces WHERE id=?1");
+    r.bind(1, face_id).bind(2, person_id).run();
+    Stmt s(*db_, "UPDATE faces SET person_id=NULL, pinned=0 WHERE id=?1 AND person_id=?2");
+    s.bind(1, face_id).bind(2, person_id).run();
+  });
+}
+
+std::vector<std::pair<int64_t, std::string>> SqliteStore::photos_of_people_named(const std::string& query) {
+  auto words_of = [](const std::string& t) {
+    std::vector<std::string> w;
+    std::string cur;
+    for (char c : t) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80) || c == '*') {
+        cur += char(std::tolower(static_cast<unsigned char>(c)));
+      } else if (!cur.empty()) {
+        w.push_back(cur);
+        cur.clear();
+      }
+    }
+    if (!cur.empty()) w.push_back(cur);
+    return w;
+  };
+  auto wanted = words_of(query);
+  if (wanted.empty()) return {};
+  return guarded("searching people", [&] {
+    Stmt s(*db_, "SELECT id, name FROM persons WHERE name<>'' ORDER BY id");
+    std::vector<std::pair<int64_t, std::string>> named;
+    while (s.step()) {
+      auto name = s.text(1);
+      auto have = words_of(name);
+      bool all = true;
+      for (const auto& w : wanted) {
+        bool prefix = w.back() == '*';
+        std::string stem = prefix ? w.substr(0, w.size() - 1) : w;
+        bool found = false;
+        for (const auto& h : have)
+          if (prefix ? h.rfind(stem, 0) == 0 : h == stem) found = true;
+        all = all && found;
+      }
+      if (all) named.emplace_back(s.i64(0), name);
+    }
+    std::vector<std::pair<int64_t, std::string>> out;
+    Stmt q(*db_, "SELECT DISTINCT photo_id FROM faces WHERE person_id=?1 ORDER BY photo_id");
+    for (const auto& [id, name] : named) {
+      q.bind(1, id);
+      while (q.step()) out.emplace_back(q.i64(0), name);
+      q.reset();
+    }
     return out;
   });
 }

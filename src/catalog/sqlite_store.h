@@ -64,6 +64,20 @@ class SqliteStore final : public Store {
   std::vector<FaceRow> faces_of(int64_t photo_id) override;
   std::vector<EmbeddingRow> embeddings(const std::string& model) override;
 
+  std::vector<FaceRow> all_faces() override;
+  std::vector<std::pair<int64_t, int64_t>> rejections() override;
+  void write_assignments(const std::vector<FaceAssignment>& assignments,
+                         const std::vector<int64_t>& new_persons) override;
+  std::vector<PersonRow> persons() override;
+  std::optional<PersonRow> person(int64_t id) override;
+  std::optional<FaceRow> face(int64_t id) override;
+  int64_t max_person_id() override;
+  void name_person(int64_t id, const std::string& name) override;
+  void merge_persons(int64_t into, int64_t from) override;
+  void move_face(int64_t face_id, int64_t person_id) override;
+  void reject_face(int64_t face_id, int64_t person_id) override;
+  std::vector<std::pair<int64_t, std::string>> photos_of_people_named(const std::string& name) override;
+
  private:
   template <class F>
   auto guarded(const char* what, F&& fn) -> decltype(fn());

@@ -123,6 +123,19 @@ struct DocumentHit {
   std::string kind, text;
 };
 
+// A person: faces grouped by people clustering, named by the user.
+struct PersonRow {
+  int64_t id = 0;
+  std::string name;
+  int64_t faces = 0;
+  int64_t photo_id = 0;  // the photo of its representative face (the biggest; 0 when it has none)
+};
+
+// One face's place after clustering: person 0 = none.
+struct FaceAssignment {
+  int64_t face_id = 0, person_id = 0;
+};
+
 struct ScanStats;
 
 class Store {
@@ -191,6 +204,34 @@ class Store {
   virtual std::vector<std::pair<int64_t, std::string>> photos_by_date(const std::string& prefix, size_t limit) = 0;
   virtual std::vector<FaceRow> faces_of(int64_t photo_id) = 0;
   virtual std::vector<EmbeddingRow> embeddings(const std::string& model) = 0;
+
+  // ---- people ----
+  // Every face with an embedding, with its quality, person and pinned flag (for clustering).
+  virtual std::vector<FaceRow> all_faces() = 0;
+  // The user's "not this person" decisions as (face id, person id) for the faces there are now. A rejection is
+  // kept by photo and face box, so it holds when the photo is analysed again.
+  virtual std::vector<std::pair<int64_t, int64_t>> rejections() = 0;
+  // In ONE transaction: creates `new_persons`, moves every face of `assignments` that the user did not pin, and
+  // drops the unnamed persons left without faces.
+  virtual void write_assignments(const std::vector<FaceAssignment>& assignments,
+                                 const std::vector<int64_t>& new_persons) = 0;
+  // Persons with at least one face, by id.
+  virtual std::vector<PersonRow> persons() = 0;
+  virtual std::optional<PersonRow> person(int64_t id) = 0;
+  virtual std::optional<FaceRow> face(int64_t id) = 0;
+  // The largest person id ever used (new persons take the next ones).
+  virtual int64_t max_person_id() = 0;
+  virtual void name_person(int64_t id, const std::string& name) = 0;
+  // Every face of `from` goes to `into`, and the faces of both are pinned (the user said they are one person);
+  // `from` is removed (its name too when `into` has one).
+  virtual void merge_persons(int64_t into, int64_t from) = 0;
+  // Puts a face in a person (pinned), or takes it out of every person when person_id is 0 (pinned too).
+  virtual void move_face(int64_t face_id, int64_t person_id) = 0;
+  // "Not this person": takes the face out of the person and records it so clustering never puts it back.
+  virtual void reject_face(int64_t face_id, int64_t person_id) = 0;
+  // Photos with a face of a person whose name matches `name` (case-insensitive; every word must match a word of
+  // the name, a word ending in * as a prefix): (photo id, person's name).
+  virtual std::vector<std::pair<int64_t, std::string>> photos_of_people_named(const std::string& name) = 0;
 };
 
 }  // namespace dr::catalog

@@ -50,6 +50,7 @@ void print_json_line(const nlohmann::json& j);
   X(status)                  \
   X(show)                    \
   X(search)                  \
+  X(people)                  \
   X(dupes)                   \
   X(retry)                   \
   X(models)                  \

@@ -121,10 +121,26 @@ class DateSignal : public Signal {
   }
 };
 
+// People's names: every photo with a face of a person whose name has all the query's words (a name is short, so a
+// photo of the person named is as good a hit as there is).
+class PersonSignal : public Signal {
+ public:
+  std::string name() const override { return "person"; }
+  std::vector<SearchHit> find(catalog::Store& store, const std::string& query, size_t limit) override {
+    std::vector<SearchHit> out;
+    for (const auto& [id, name] : store.photos_of_people_named(query)) {
+      if (out.size() >= limit) break;
+      out.push_back({id, 1.0, {"person: " + name}});
+    }
+    return out;
+  }
+};
+
 struct Registry {
   std::mutex mu;
   std::vector<std::function<std::unique_ptr<Signal>()>> makers = {[] { return std::make_unique<TextSignal>(); },
-                                                                  [] { return std::make_unique<DateSignal>(); }};
+                                                                  [] { return std::make_unique<DateSignal>(); },
+                                                                  [] { return std::make_unique<PersonSignal>(); }};
 };
 Registry& registry() {
   static Registry r;

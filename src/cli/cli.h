@@ -2,9 +2,8 @@
 // each defines a register_<name>(CLI::App&, Globals&) listed in main.cpp. The CLI only wires subsystems together.
 #pragma once
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "runtime/model_store.h"
@@ -13,14 +12,14 @@
 namespace dr::cli {
 
 struct Globals {
-  std::string library;        // --library / DARKROOM_LIBRARY
-  std::string models;         // --models / DARKROOM_MODELS
+  std::string library;          // --library / DARKROOM_LIBRARY
+  std::string models;           // --models / DARKROOM_MODELS
   std::string device = "auto";  // --device / DARKROOM_DEVICE
-  std::string cuda_provider;  // --cuda-provider / DARKROOM_CUDA_PROVIDER
-  int threads = 0;            // --threads (0: all cores)
-  bool json = false;          // --json
-  bool quiet = false;         // --quiet: no progress output
-  int exit_code = 0;          // set by the subcommand that ran
+  std::string cuda_provider;    // --cuda-provider / DARKROOM_CUDA_PROVIDER
+  int threads = 0;              // --threads (0: all cores)
+  bool json = false;            // --json
+  bool quiet = false;           // --quiet: no progress output
+  int exit_code = 0;            // set by the subcommand that ran
 };
 
 // An error the user can act on: printed as "darkroom: <message>" with exit status `code`.
@@ -56,7 +55,8 @@ void print_json_line(const nlohmann::json& j);
   X(models)                  \
   X(doctor)                  \
   X(probe)                   \
-  X(clip)
+  X(clip)                    \
+  X(similar)
 
 #define DARKROOM_DECLARE(name) void register_##name(CLI::App& app, Globals& g);
 DARKROOM_COMMANDS(DARKROOM_DECLARE)

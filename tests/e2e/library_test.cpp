@@ -328,7 +328,8 @@ int stage_many(const TempDir& dir, int copies) {
 TEST(LibraryCli, WorkKilledWithSigkillAtRandomMomentsLosesAndRepeatsNothing) {
   TempDir dir;
   std::string lib = dir / "lib", catalog = lib + "/catalog.db";
-  int photos = stage_many(dir, 10);
+  // Enough photos that a quick machine is still working when the third kill comes (each run does at most 200 ms).
+  int photos = stage_many(dir, 25);
   ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
   ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dir / "many"}).exit_code, 0);
   add_audit(catalog);
@@ -336,7 +337,7 @@ TEST(LibraryCli, WorkKilledWithSigkillAtRandomMomentsLosesAndRepeatsNothing) {
   int kills = 0;
   for (int round = 0; round < 12; ++round) {
     pid_t pid = spawn_work(lib, dir / "work.log", {"--until-idle", "--threads", "2"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 300)(rng)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 200)(rng)));
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == 0) {
       ::kill(pid, SIGKILL);

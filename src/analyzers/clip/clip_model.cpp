@@ -151,6 +151,8 @@ ModelFiles folder_files(const std::string& folder) {
   if (fs::is_regular_file(fs::path(folder) / "config.json")) f.config = (fs::path(folder) / "config.json").string();
   if (fs::is_regular_file(fs::path(folder) / "visual" / "preprocess_cfg.json"))
     f.preprocess = (fs::path(folder) / "visual" / "preprocess_cfg.json").string();
+  if (fs::is_regular_file(fs::path(folder) / "textual" / "tokenizer.json"))
+    f.tokenizer = (fs::path(folder) / "textual" / "tokenizer.json").string();
   return f;
 }
 

@@ -4,7 +4,9 @@
 //   <folder>/config.json                optional: OpenCLIP's {"embed_dim", "vision_cfg": {"image_size"},
 //                                       "text_cfg": {"context_length"}}
 //   <folder>/visual/preprocess_cfg.json optional: {"size", "mean", "std", "interpolation", "resize_mode"}
-// with the tokenizer of clip/tokenizer.h (OpenAI's BPE, which the OpenAI and most OpenCLIP models share).
+//   <folder>/textual/tokenizer.json     optional: the model's own tokenizer (Hugging Face format, CLIP's BPE)
+// with the tokenizer of clip/tokenizer.h: the folder's tokenizer.json when it has one, else OpenAI's BPE vocabulary
+// (which the OpenAI and most OpenCLIP models share).
 #pragma once
 #include <array>
 #include <memory>
@@ -38,6 +40,7 @@ void l2_normalise(std::vector<float>& v);
 struct ModelFiles {
   std::string visual, textual;     // .onnx paths (required)
   std::string config, preprocess;  // optional JSON files ("" = none)
+  std::string tokenizer;           // optional tokenizer.json ("" = the shared BPE vocabulary)
   std::string visual_sha256, textual_sha256;
   std::string id;  // the manifest id, for sessions and messages
 };

@@ -9,17 +9,21 @@ namespace fs = std::filesystem;
 namespace dr::analyzers {
 namespace clip {
 
-std::shared_ptr<const Tokenizer> load_tokenizer(const runtime::ModelStore& store) {
-  const auto* entry = store.manifest().pick("clip-tokenizer", "tokenizer");
-  if (!entry) throw runtime::ModelError("the manifest lists no CLIP tokenizer (task clip-tokenizer)");
-  std::string path = store.require(*entry, "vocab");
+namespace {
+
+// Tokenizers are loaded once per file version and process (the vocabulary takes tens of milliseconds to read).
+std::shared_ptr<const Tokenizer> cached(const std::string& path, Tokenizer (*load)(const std::string&)) {
   static std::mutex mu;
   static std::map<std::string, std::shared_ptr<const Tokenizer>> cache;
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
+  const std::string key = path + '\n' + std::to_string(size) + '\n' + std::to_string(mtime);
   std::lock_guard lock(mu);
-  auto& t = cache[path];
+  auto& t = cache[key];
   if (!t) {
     try {
-      t = std::make_shared<const Tokenizer>(Tokenizer::from_gzip(path));
+      t = std::make_shared<const Tokenizer>(load(path));
     } catch (const std::runtime_error& e) {
       throw runtime::ModelError(e.what());
     }
@@ -27,19 +31,38 @@ std::shared_ptr<const Tokenizer> load_tokenizer(const runtime::ModelStore& store
   return t;
 }
 
+}  // namespace
+
+std::shared_ptr<const Tokenizer> load_tokenizer(const runtime::ModelStore& store) {
+  const auto* entry = store.manifest().pick("clip-tokenizer", "tokenizer");
+  if (!entry) throw runtime::ModelError("the manifest lists no CLIP tokenizer (task clip-tokenizer)");
+  return cached(store.require(*entry, "vocab"), &Tokenizer::from_gzip);
+}
+
+std::shared_ptr<const Tokenizer> tokenizer_for(const ModelFiles& files, const runtime::ModelStore& store) {
+  if (!files.tokenizer.empty()) return cached(files.tokenizer, &Tokenizer::from_hf_json_file);
+  return load_tokenizer(store);
+}
+
 std::shared_ptr<Model> load_model(runtime::Runtime& rt, const runtime::ModelStore& store, const std::string& chosen) {
   const auto* entry = store.manifest().pick("clip", "encoder", chosen);
+  std::string listed;
   if (!entry) {
-    // CLIP models are not installed by default: take the first one that is installed, else the first one listed
-    // (whose missing file the error below then names).
-    for (const auto* e : store.manifest().for_task("clip"))
-      if (e->role == "encoder" && (!entry || (store.installed(*e) && !store.installed(*entry)))) entry = e;
+    // CLIP models are not installed by default: take the first one that is installed.
+    for (const auto* e : store.manifest().for_task("clip")) {
+      if (e->role != "encoder") continue;
+      listed += (listed.empty() ? "" : ", ") + e->id;
+      if (!entry && store.installed(*e)) entry = e;
+    }
   }
   if (!entry)
     throw runtime::ModelError(
-        "no CLIP model is installed: CLIP weights do not ship with darkroom; put an OpenCLIP / Immich-style folder "
-        "(visual/model.onnx, textual/model.onnx) under the model cache and describe it in "
-        "<models>/manifest.d/clip.json (see README, \"CLIP models\")");
+        "no CLIP model is installed: CLIP weights do not ship with darkroom. " +
+        (listed.empty() ? std::string()
+                        : "`darkroom models install ID` downloads one the manifest lists (" + listed +
+                              "; about 600 MB for ViT-B/32); ") +
+        "or put an OpenCLIP / Immich-style folder (visual/model.onnx, textual/model.onnx) under the model cache and "
+        "describe it in <models>/manifest.d/clip.json (see README, \"CLIP search needs a real model\")");
   if (!entry->file("visual") || !entry->file("textual"))
     throw runtime::ModelError("CLIP model " + entry->id + " must name two files, \"visual\" and \"textual\"");
   ModelFiles f;
@@ -58,7 +81,11 @@ std::shared_ptr<Model> load_model(runtime::Runtime& rt, const runtime::ModelStor
     f.preprocess = store.require(*entry, "preprocess");
   else if (fs::is_regular_file(folder / "visual" / "preprocess_cfg.json"))
     f.preprocess = (folder / "visual" / "preprocess_cfg.json").string();
-  return std::make_shared<Model>(rt, f, load_tokenizer(store));
+  if (entry->file("tokenizer"))
+    f.tokenizer = store.require(*entry, "tokenizer");
+  else if (fs::is_regular_file(folder / "textual" / "tokenizer.json"))
+    f.tokenizer = (folder / "textual" / "tokenizer.json").string();
+  return std::make_shared<Model>(rt, f, tokenizer_for(f, store));
 }
 
 }  // namespace clip

@@ -3,6 +3,9 @@
 #include <zlib.h>
 
 #include <array>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "analyzers/clip/unicode.h"
@@ -173,6 +176,10 @@ Tokenizer Tokenizer::from_merges(std::string_view text, size_t merge_count) {
     t.vocab_[bt.id[b] + 256] = sym + "</w>";
   }
   for (int32_t i = 0; i < 512; ++i) t.ids_.emplace(t.vocab_[i], i);
+  for (int b = 0; b < 256; ++b) {
+    t.byte_id_[b] = bt.id[b];
+    t.byte_end_id_[b] = bt.id[b] + 256;
+  }
   size_t pos = text.find('\n');  // the first line is a header ("#version: 0.2")
   if (pos == std::string_view::npos) throw std::runtime_error("no merges after the header line");
   ++pos;
@@ -195,6 +202,7 @@ Tokenizer Tokenizer::from_merges(std::string_view text, size_t merge_count) {
     std::string merged = std::string(line.substr(0, sp)) + std::string(line.substr(sp + 1));
     t.vocab_.push_back(merged);
     t.ids_.emplace(std::move(merged), 512 + rank);
+    t.merged_id_.push_back(512 + rank);
     ++t.merge_count_;
   }
   if (t.merge_count_ < merge_count)
@@ -203,6 +211,93 @@ Tokenizer Tokenizer::from_merges(std::string_view text, size_t merge_count) {
   t.vocab_.emplace_back("<|startoftext|>");
   t.vocab_.emplace_back("<|endoftext|>");
   return t;
+}
+
+Tokenizer Tokenizer::from_hf_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
+    throw std::runtime_error("it has no \"model\" object");
+  const nlohmann::json& m = j["model"];
+  if (m.value("type", std::string("BPE")) != "BPE")
+    throw std::runtime_error("its model is " + m.value("type", std::string()) + ", not a BPE");
+  if (m.value("end_of_word_suffix", std::string()) != "</w>")
+    throw std::runtime_error("its BPE does not mark word ends with \"</w>\" as CLIP's does");
+  if (!m.contains("vocab") || !m["vocab"].is_object() || !m.contains("merges") || !m["merges"].is_array())
+    throw std::runtime_error("its model has no \"vocab\" object or no \"merges\" list");
+  Tokenizer t;
+  for (auto& [sym, id] : m["vocab"].items()) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > 10'000'000)
+      throw std::runtime_error("the vocabulary id of '" + sym + "' is not a small non-negative integer");
+    const auto i = size_t(id.get<int64_t>());
+    if (i >= t.vocab_.size()) t.vocab_.resize(i + 1);
+    t.vocab_[i] = sym;
+    t.ids_[sym] = int32_t(i);
+  }
+  auto id_of = [&](const std::string& sym, const std::string& what) {
+    auto it = t.ids_.find(sym);
+    if (it == t.ids_.end()) throw std::runtime_error(what + " '" + sym + "' is not in the vocabulary");
+    return it->second;
+  };
+  const auto& bt = bytes();
+  for (int b = 0; b < 256; ++b) {
+    std::string sym;
+    append_utf8(sym, bt.cp[b]);
+    t.byte_id_[b] = id_of(sym, "the byte symbol");
+    t.byte_end_id_[b] = id_of(sym + "</w>", "the byte symbol");
+  }
+  for (const auto& merge : m["merges"]) {
+    std::string left, right;
+    if (merge.is_string()) {
+      const std::string line = merge.get<std::string>();
+      size_t sp = line.find(' ');
+      if (sp == std::string::npos || sp == 0 || sp + 1 >= line.size())
+        throw std::runtime_error("merge " + std::to_string(t.merge_count_ + 1) + " is not two symbols: '" + line + "'");
+      left = line.substr(0, sp);
+      right = line.substr(sp + 1);
+    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+      left = merge[0].get<std::string>();
+      right = merge[1].get<std::string>();
+    } else {
+      throw std::runtime_error("merge " + std::to_string(t.merge_count_ + 1) + " is neither \"a b\" nor [a, b]");
+    }
+    const std::string what = "merge " + std::to_string(t.merge_count_ + 1) + ": the symbol";
+    const int32_t a = id_of(left, what), b = id_of(right, what), ab = id_of(left + right, what);
+    // The first occurrence of a pair has the lowest rank, as in the merges file.
+    t.ranks_.emplace(uint64_t(uint32_t(a)) << 32 | uint32_t(b), int32_t(t.merge_count_));
+    t.merged_id_.push_back(ab);
+    ++t.merge_count_;
+  }
+  if (t.merge_count_ == 0) throw std::runtime_error("its merges list is empty");
+  std::map<std::string, int32_t> special;
+  if (j.contains("added_tokens") && j["added_tokens"].is_array())
+    for (const auto& a : j["added_tokens"])
+      if (a.is_object() && a.contains("content") && a["content"].is_string() && a.contains("id") &&
+          a["id"].is_number_integer())
+        special[a["content"].get<std::string>()] = a["id"].get<int32_t>();
+  auto special_id = [&](const std::string& sym) {
+    auto it = special.find(sym);
+    return it != special.end() ? it->second : id_of(sym, "the special token");
+  };
+  t.start_ = special_id("<|startoftext|>");
+  t.end_ = special_id("<|endoftext|>");
+  for (int32_t id : {t.start_, t.end_}) {
+    if (id < 0) throw std::runtime_error("a special token has a negative id");
+    if (size_t(id) >= t.vocab_.size()) t.vocab_.resize(size_t(id) + 1);
+  }
+  t.vocab_[size_t(t.start_)] = "<|startoftext|>";
+  t.vocab_[size_t(t.end_)] = "<|endoftext|>";
+  return t;
+}
+
+Tokenizer Tokenizer::from_hf_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read the CLIP tokenizer " + path);
+  try {
+    return from_hf_json(nlohmann::json::parse(in));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("the CLIP tokenizer " + path + " is not valid JSON: " + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("the CLIP tokenizer " + path + " is not a CLIP BPE tokenizer: " + e.what());
+  }
 }
 
 std::string Tokenizer::clean(std::string_view text) {
@@ -280,12 +375,11 @@ std::vector<std::string> Tokenizer::split(std::string_view cleaned) {
 }
 
 std::vector<int32_t> Tokenizer::bpe(std::string_view piece) const {
-  const auto& bt = bytes();
   std::vector<int32_t> w;
   w.reserve(piece.size());
-  for (unsigned char b : piece) w.push_back(bt.id[b]);
+  for (unsigned char b : piece) w.push_back(byte_id_[b]);
   if (w.empty()) return w;
-  w.back() += 256;  // end of word
+  w.back() = byte_end_id_[static_cast<unsigned char>(piece.back())];
   while (w.size() > 1) {
     int32_t best = INT32_MAX;
     for (size_t k = 0; k + 1 < w.size(); ++k) {
@@ -307,7 +401,7 @@ std::vector<int32_t> Tokenizer::bpe(std::string_view piece) const {
     next.reserve(w.size());
     for (size_t k = 0; k < w.size();) {
       if (k + 1 < w.size() && w[k] == left && w[k + 1] == right) {
-        next.push_back(512 + best);
+        next.push_back(merged_id_[size_t(best)]);
         k += 2;
       } else {
         next.push_back(w[k++]);
@@ -322,9 +416,9 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
   std::vector<int32_t> ids;
   for (auto& piece : split(clean(text))) {
     if (piece == "<|startoftext|>") {
-      ids.push_back(kStart);
+      ids.push_back(start_);
     } else if (piece == "<|endoftext|>") {
-      ids.push_back(kEnd);
+      ids.push_back(end_);
     } else {
       auto b = bpe(piece);
       ids.insert(ids.end(), b.begin(), b.end());
@@ -338,11 +432,11 @@ Tokenizer::Tokens Tokenizer::tokenize(std::string_view text, size_t context) con
   auto body = encode(text);
   Tokens t;
   t.ids.assign(context, 0);
-  t.ids[0] = kStart;
+  t.ids[0] = start_;
   size_t n = std::min(body.size(), context - 2);
   t.truncated = body.size() > n;
   for (size_t k = 0; k < n; ++k) t.ids[1 + k] = body[k];
-  t.ids[1 + n] = kEnd;
+  t.ids[1 + n] = end_;
   t.length = n + 2;
   return t;
 }
@@ -358,8 +452,8 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
   for (int b = 0; b < 256; ++b) back[bt.cp[b]] = static_cast<unsigned char>(b);
   std::string out;
   for (int32_t id : ids) {
-    if (id == kEnd) break;
-    if (id == kStart || id < 0 || size_t(id) >= 512 + merge_count_) continue;
+    if (id == end_) break;
+    if (id == start_ || id < 0 || size_t(id) >= vocab_.size()) continue;
     std::string sym = vocab_[size_t(id)];
     bool eow = sym.size() >= 4 && sym.compare(sym.size() - 4, 4, "</w>") == 0;
     if (eow) sym.resize(sym.size() - 4);

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
+
+#include "analyzers/clip/clip_task.h"
 
 #include "support/cli.h"
 #include "support/test_models.h"
@@ -134,6 +138,51 @@ TEST(ClipModel, Int32TokenInputsAsImmichExportsTakeThem) {
   Model m(rt(), folder_files(f.dir), tok());
   auto red = m.encode_text("red").embedding;
   EXPECT_NEAR(red[0], 1 / std::sqrt(3.f), 1e-5);
+}
+
+// A folder with its own textual/tokenizer.json is tokenised by it: this one gives the word "blue" the id of red's
+// row in the test text encoder, so "blue" must embed as red does.
+TEST(ClipModel, FolderTokenizerJsonIsUsed) {
+  Folder f;
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int32_t id = 0; id < 512; ++id) vocab[tok()->token_text(id)] = id;
+  vocab["bl"] = 600;
+  vocab["blu"] = 601;
+  vocab["blue</w>"] = test::kRedToken;
+  nlohmann::json j = {
+      {"model",
+       {{"type", "BPE"}, {"end_of_word_suffix", "</w>"}, {"vocab", vocab}, {"merges", {"b l", "bl u", "blu e</w>"}}}},
+      {"added_tokens",
+       {{{"id", 49406}, {"content", "<|startoftext|>"}}, {{"id", 49407}, {"content", "<|endoftext|>"}}}}};
+  std::ofstream(f.dir + "/textual/tokenizer.json") << j.dump();
+
+  ModelFiles files = folder_files(f.dir);
+  EXPECT_EQ(files.tokenizer, f.dir + "/textual/tokenizer.json");
+  runtime::ModelStore store(DARKROOM_TEST_MODELS_DIR, runtime::Manifest::load(DARKROOM_TEST_MODELS_DIR));
+  Model m(rt(), files, tokenizer_for(files, store));
+  EXPECT_EQ(m.tokenizer().encode("blue"), std::vector<int32_t>{test::kRedToken});
+  auto blue = m.encode_text("blue").embedding;
+  Model plain(rt(), folder_files(f.dir), tok());  // the shared vocabulary: "blue" is blue
+  EXPECT_GT(dot(blue, plain.encode_text("red").embedding), 0.99f);
+  EXPECT_LT(dot(blue, plain.encode_text("blue").embedding), 0.5f);
+
+  // Without the file, the shared vocabulary.
+  fs::remove(f.dir + "/textual/tokenizer.json");
+  files = folder_files(f.dir);
+  EXPECT_EQ(files.tokenizer, "");
+  EXPECT_EQ(tokenizer_for(files, store)->encode("blue"), std::vector<int32_t>{test::kBlueToken});
+
+  // A broken one is a clear error naming the file.
+  std::ofstream(f.dir + "/textual/tokenizer.json") << "{\"model\": ";
+  files = folder_files(f.dir);
+  try {
+    tokenizer_for(files, store);
+    FAIL();
+  } catch (const runtime::ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenizer.json is not valid JSON"), std::string::npos) << e.what();
+  }
+  files.tokenizer = f.dir + "/textual/missing.json";
+  EXPECT_THROW(tokenizer_for(files, store), runtime::ModelError);
 }
 
 TEST(ClipModel, BrokenFoldersGiveClearErrors) {

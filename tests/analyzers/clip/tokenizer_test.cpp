@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,94 @@ TEST(ClipTokenizer, MalformedMergesAreRefused) {
   auto t = Tokenizer::from_merges("#version\na b\nab c</w>\n", 2);
   EXPECT_EQ(t.encode("abc"), std::vector<int32_t>{513});  // merge 2 -> id 512 + 1
   EXPECT_EQ(t.vocab_size(), 516u);
+}
+
+// A Hugging Face tokenizer.json written from the merges file (as the public CLIP exports ship it), with the merges
+// in one of the two formats tokenizers writes: "left right" strings or [left, right] pairs.
+nlohmann::json hf_json_from_merges(bool pairs) {
+  nlohmann::json vocab = nlohmann::json::object();
+  for (size_t id = 0; id < tok().vocab_size(); ++id) vocab[tok().token_text(int32_t(id))] = id;
+  nlohmann::json merges = nlohmann::json::array();
+  std::string text = merges_text();
+  size_t pos = text.find('\n') + 1;
+  for (int n = 0; n < 48894; ++n) {
+    size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    size_t sp = line.find(' ');
+    if (pairs)
+      merges.push_back({line.substr(0, sp), line.substr(sp + 1)});
+    else
+      merges.push_back(line);
+  }
+  return {{"model", {{"type", "BPE"}, {"end_of_word_suffix", "</w>"}, {"vocab", vocab}, {"merges", merges}}},
+          {"added_tokens",
+           {{{"id", 49406}, {"content", "<|startoftext|>"}}, {{"id", 49407}, {"content", "<|endoftext|>"}}}}};
+}
+
+TEST(ClipTokenizer, HuggingFaceJsonGivesTheSameIdsAsTheMergesFile) {
+  const std::vector<std::string> texts = {"a photo of a cat",  "Sunset over the BEACH!!", "it's 2024, isn't it?",
+                                          "café crème brûlée", "東京の夜景",              "🐱 kitten 😺",
+                                          "&amp; 3.14159 m²",  ""};
+  for (bool pairs : {false, true}) {
+    Tokenizer hf = Tokenizer::from_hf_json(hf_json_from_merges(pairs));
+    EXPECT_EQ(hf.start_id(), 49406);
+    EXPECT_EQ(hf.end_id(), 49407);
+    EXPECT_EQ(hf.vocab_size(), tok().vocab_size());
+    for (auto& t : texts) EXPECT_EQ(hf.tokenize(t).ids, tok().tokenize(t).ids) << t << (pairs ? " (pairs)" : "");
+  }
+}
+
+// The ids come from the file, not from CLIP's layout: bytes at 1000 + their CLIP id, three merges at ids of the
+// file's choosing, start and end at 3 and 4.
+TEST(ClipTokenizer, HuggingFaceJsonIdsComeFromTheFile) {
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int32_t id = 0; id < 512; ++id) vocab[tok().token_text(id)] = 1000 + id;
+  vocab["ab"] = 7;
+  vocab["abc</w>"] = 5;
+  vocab["xy"] = 9;  // in the vocabulary but made by no merge
+  nlohmann::json j = {{"model",
+                       {{"type", "BPE"},
+                        {"end_of_word_suffix", "</w>"},
+                        {"vocab", vocab},
+                        {"merges", {"a b", "ab c</w>"}}}},
+                      {"added_tokens",
+                       {{{"id", 3}, {"content", "<|startoftext|>"}}, {{"id", 4}, {"content", "<|endoftext|>"}}}}};
+  Tokenizer t = Tokenizer::from_hf_json(j);
+  EXPECT_EQ(t.encode("abc"), std::vector<int32_t>{5});
+  // "ab" ends the word: (a, b</w>) is not the pair (a, b), so nothing merges.
+  EXPECT_EQ(t.encode("ab"), (std::vector<int32_t>{1000 + tok().encode("a")[0] - 256, 1000 + tok().encode("b")[0]}));
+  auto ids = t.tokenize("abc", 5).ids;
+  EXPECT_EQ(ids, (std::vector<int64_t>{3, 5, 4, 0, 0}));
+  EXPECT_EQ(t.decode({3, 5, 4}), "abc");
+}
+
+TEST(ClipTokenizer, HuggingFaceJsonThatIsNotClipBpeIsRefused) {
+  nlohmann::json good = hf_json_from_merges(false);
+  auto refused = [](nlohmann::json j, const std::string& why) {
+    try {
+      Tokenizer::from_hf_json(j);
+      ADD_FAILURE() << "accepted: " << why;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  auto j = good;
+  j["model"]["type"] = "WordPiece";
+  refused(j, "WordPiece");
+  j = good;
+  j["model"].erase("end_of_word_suffix");
+  refused(j, "</w>");
+  j = good;
+  j["model"]["merges"].push_back("zq zq");  // "zqzq" is in no vocabulary
+  refused(j, "merge 48895");
+  j = good;
+  j["model"]["merges"][0] = 17;
+  refused(j, "merge 1 is neither");
+  j = good;
+  j["model"]["vocab"].erase("a</w>");
+  refused(j, "'a</w>' is not in the vocabulary");
+  refused(nlohmann::json::array(), "no \"model\"");
 }
 
 TEST(ClipUnicode, Categories) {

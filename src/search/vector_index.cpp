@@ -45,6 +45,12 @@ std::vector<VectorHit> VectorIndex::search(const std::vector<float>& query, size
   return out;
 }
 
+void VectorIndex::set_ef_search(int ef) {
+  if (ef < 1) throw std::invalid_argument("vector index: efSearch must be at least 1");
+  ef_search_ = ef;
+  if (auto* h = dynamic_cast<faiss::IndexHNSW*>(index_.get())) h->hnsw.efSearch = ef;
+}
+
 std::string VectorIndex::describe() const {
   return (exact_ ? std::string("exact (flat inner product)") : "HNSW (efSearch " + std::to_string(ef_search_) + ")") +
          ", " + std::to_string(size_) + " vectors of " + std::to_string(dim_);

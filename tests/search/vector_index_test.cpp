@@ -63,6 +63,41 @@ TEST(VectorIndex, HnswAgreesWithExactOnMostNeighbours) {
   EXPECT_EQ(hnsw.search(self, 1).at(0).id, 1005);
 }
 
+// recall@10 of `index` against exact search, over 50 random queries.
+double recall_at_10(const VectorIndex& exact, const VectorIndex& index, int d) {
+  auto queries = random_unit(50, d, 8);
+  size_t found = 0;
+  for (size_t q = 0; q < 50; ++q) {
+    std::vector<float> query(queries.begin() + q * d, queries.begin() + (q + 1) * d);
+    std::set<int64_t> truth;
+    for (auto& h : exact.search(query, 10)) truth.insert(h.id);
+    for (auto& h : index.search(query, 10)) found += truth.count(h.id);
+  }
+  return double(found) / 500;
+}
+
+TEST(VectorIndex, LargerEfSearchRaisesRecall) {
+  const int d = 64;
+  const size_t n = 4000;
+  auto v = random_unit(n, d, 11);
+  std::vector<int64_t> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = int64_t(i);
+  VectorIndex exact(d, ids, v, {.kind = VectorIndexOptions::Exact});
+  // A sparse graph, so that a small efSearch visibly misses neighbours.
+  VectorIndex hnsw(d, ids, v, {.kind = VectorIndexOptions::Hnsw, .hnsw_m = 8, .ef_construction = 40, .ef_search = 10});
+  const double low = recall_at_10(exact, hnsw, d);
+  hnsw.set_ef_search(500);
+  EXPECT_EQ(hnsw.ef_search(), 500);
+  const double high = recall_at_10(exact, hnsw, d);
+  EXPECT_LT(low, 0.95);
+  EXPECT_GT(high, low + 0.05);
+  EXPECT_GE(high, 0.97) << "efSearch 10: " << low;
+  EXPECT_NE(hnsw.describe().find("efSearch 500"), std::string::npos) << hnsw.describe();
+  EXPECT_THROW(hnsw.set_ef_search(0), std::invalid_argument);
+  exact.set_ef_search(5);  // nothing to tune on an exact index, and no harm
+  EXPECT_EQ(recall_at_10(exact, exact, d), 1.0);
+}
+
 TEST(VectorIndex, AutoSwitchesToHnswForLargeCollections) {
   auto v = random_unit(100, 8, 1);
   std::vector<int64_t> ids(100);

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
       ->envname("DARKROOM_CUDA_PROVIDER");
   app.add_option("--threads", g.threads, "worker and inference threads (default: all cores)")
       ->check(CLI::Range(0, 1024));
+  app.add_flag("--no-graph-rewrite", g.no_graph_rewrite,
+               "load models exactly as they are, without the exact graph rewrites that speed up small ones")
+      ->envname("DARKROOM_NO_GRAPH_REWRITE");
   app.add_flag("--json", g.json, "print results as JSON");
   app.add_flag("-q,--quiet", g.quiet, "no progress output");
 

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "runtime/graph_rewrite.h"
 #include "util/process.h"
 
 namespace fs = std::filesystem;
@@ -308,8 +309,29 @@ Ort::SessionOptions Runtime::session_options(bool on_gpu) {
   return so;
 }
 
+namespace {
+constexpr uintmax_t kRewriteMaxBytes = 64u << 20;
+}  // namespace
+
 std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, bool on_gpu) {
   auto so = session_options(on_gpu);
+  // Small models are read here and given the exact rewrites of graph_rewrite.h (large ones are dominated by matrix
+  // products, and reading them twice would cost memory); the file is loaded as it is when nothing matches.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (opts_.rewrite_graphs && !ec && size <= kRewriteMaxBytes) {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes(size, '\0');
+    if (in.read(bytes.data(), std::streamsize(size))) {
+      RewriteStats stats;
+      if (auto rewritten = rewrite_graph(bytes, &stats)) {
+        spdlog::debug("{}: rewritten ({} affine folds into the next convolution, {} into the previous one, {} "
+                      "hard-swish)",
+                      path, stats.affine_into_next_conv, stats.affine_into_conv, stats.hard_swish);
+        return std::make_unique<Ort::Session>(*env_, rewritten->data(), rewritten->size(), so);
+      }
+    }
+  }
   return std::make_unique<Ort::Session>(*env_, path.c_str(), so);
 }
 

@@ -30,6 +30,7 @@ struct Options {
   std::string probe_cache;    // file that keeps probe verdicts; empty = none
   int probe_timeout_ms = 120000;
   std::string self_exe;  // the darkroom binary, spawned for probes; empty = /proc/self/exe
+  bool rewrite_graphs = true;  // apply graph_rewrite.h's exact rewrites to models of up to 64 MiB
 };
 
 // What was found of the GPU side, for `doctor`.

@@ -1,5 +1,7 @@
 #include "support/onnx_builder.h"
 
+#include "runtime/wire.h"
+
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -7,24 +9,9 @@
 namespace dr::test::onnx {
 namespace {
 
-// Protobuf wire format: a key is (field << 3 | wire type); 0 = varint, 2 = length-delimited, 5 = 32-bit.
-void varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(char(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(char(v));
-}
-void key(std::string& out, int field, int wire) { varint(out, uint64_t(field) << 3 | uint64_t(wire)); }
-void int_field(std::string& out, int field, int64_t v) {
-  key(out, field, 0);
-  varint(out, uint64_t(v));
-}
-void bytes_field(std::string& out, int field, const std::string& b) {
-  key(out, field, 2);
-  varint(out, b.size());
-  out += b;
-}
+// Protobuf wire format from the runtime's own writer (runtime/wire.h).
+void int_field(std::string& out, int field, int64_t v) { runtime::wire::put_varint_field(out, uint32_t(field), uint64_t(v)); }
+void bytes_field(std::string& out, int field, const std::string& b) { runtime::wire::put_bytes(out, uint32_t(field), b); }
 
 std::string tensor_msg(const Tensor& t) {
   std::string m;

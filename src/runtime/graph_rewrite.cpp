@@ -1,0 +1,531 @@
+#include "runtime/graph_rewrite.h"
+
+#include "runtime/wire.h"
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dr::runtime {
+namespace {
+
+using wire::Bytes;
+using wire::Field;
+using wire::Fixed32;
+using wire::parse;
+using wire::put_bytes;
+using wire::put_float;
+using wire::put_varint_field;
+using wire::read_varint;
+using wire::Varint;
+
+float as_float(uint64_t bits) {
+  const auto b = uint32_t(bits);
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+// ---- the few ONNX messages read here (field numbers from onnx.proto) ---------------------------------------------
+
+namespace model_f {
+constexpr uint32_t graph = 7;
+}
+namespace graph_f {
+constexpr uint32_t node = 1, initializer = 5, output = 12;
+}
+namespace node_f {
+constexpr uint32_t input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7;
+}
+namespace attr_f {
+constexpr uint32_t name = 1, f = 2, i = 3, s = 4, t = 5, g = 6, ints = 8, graphs = 11, type = 20;
+constexpr uint64_t type_float = 1;
+}
+namespace tensor_f {
+constexpr uint32_t dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9, external_data = 13,
+                   data_location = 14;
+constexpr uint64_t type_float = 1;
+}
+
+// A FLOAT tensor's shape and values (raw_data or float_data); nullopt for other types, external data or bad bytes.
+struct FloatTensor {
+  std::vector<int64_t> dims;
+  std::vector<float> values;
+};
+
+std::optional<FloatTensor> read_tensor(std::string_view tensor) {
+  auto fs = parse(tensor);
+  if (!fs) return std::nullopt;
+  FloatTensor t;
+  uint64_t type = 0;
+  bool raw = false;
+  for (const auto& f : *fs) {
+    if (f.num == tensor_f::dims) {
+      if (f.wire == Varint) {
+        t.dims.push_back(int64_t(f.value));
+      } else if (f.wire == Bytes) {  // packed
+        size_t i = 0;
+        uint64_t d = 0;
+        while (i < f.bytes.size()) {
+          if (!read_varint(f.bytes, i, d)) return std::nullopt;
+          t.dims.push_back(int64_t(d));
+        }
+      }
+    } else if (f.num == tensor_f::data_type && f.wire == Varint) {
+      type = f.value;
+    } else if (f.num == tensor_f::raw_data && f.wire == Bytes) {
+      if (f.bytes.size() % 4) return std::nullopt;
+      t.values.resize(f.bytes.size() / 4);
+      std::memcpy(t.values.data(), f.bytes.data(), f.bytes.size());
+      raw = true;
+    } else if (f.num == tensor_f::float_data && !raw) {
+      if (f.wire == Fixed32) {
+        t.values.push_back(as_float(f.value));
+      } else if (f.wire == Bytes && f.bytes.size() % 4 == 0) {
+        const size_t n = t.values.size();
+        t.values.resize(n + f.bytes.size() / 4);
+        std::memcpy(t.values.data() + n, f.bytes.data(), f.bytes.size());
+      }
+    } else if (f.num == tensor_f::external_data || (f.num == tensor_f::data_location && f.value != 0)) {
+      return std::nullopt;
+    }
+  }
+  uint64_t count = 1;
+  for (auto d : t.dims) {
+    if (d < 0) return std::nullopt;
+    count *= uint64_t(d);
+  }
+  if (type != tensor_f::type_float || count != t.values.size()) return std::nullopt;
+  return t;
+}
+
+bool has_external_data(std::string_view tensor) {
+  auto fs = parse(tensor);
+  if (!fs) return true;
+  for (const auto& f : *fs)
+    if (f.num == tensor_f::external_data || (f.num == tensor_f::data_location && f.value != 0)) return true;
+  return false;
+}
+
+std::string_view tensor_name(std::string_view tensor) {
+  auto fs = parse(tensor);
+  if (fs)
+    for (const auto& f : *fs)
+      if (f.num == tensor_f::name && f.wire == Bytes) return f.bytes;
+  return {};
+}
+
+std::string tensor_bytes(const std::string& name, const FloatTensor& t) {
+  std::string m;
+  for (int64_t d : t.dims) put_varint_field(m, tensor_f::dims, uint64_t(d));
+  put_varint_field(m, tensor_f::data_type, tensor_f::type_float);
+  put_bytes(m, tensor_f::name, name);
+  put_bytes(m, tensor_f::raw_data,
+            std::string_view(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float)));
+  return m;
+}
+
+struct AttrView {
+  std::string_view name;
+  std::optional<float> f;
+  std::vector<int64_t> ints;
+  std::string_view s, t;
+  bool graph = false;
+};
+
+std::optional<AttrView> read_attr(std::string_view a) {
+  auto fs = parse(a);
+  if (!fs) return std::nullopt;
+  AttrView v;
+  for (const auto& f : *fs) {
+    if (f.num == attr_f::name && f.wire == Bytes) v.name = f.bytes;
+    if (f.num == attr_f::f && f.wire == Fixed32) v.f = as_float(f.value);
+    if (f.num == attr_f::s && f.wire == Bytes) v.s = f.bytes;
+    if (f.num == attr_f::t && f.wire == Bytes) v.t = f.bytes;
+    if (f.num == attr_f::ints && f.wire == Varint) v.ints.push_back(int64_t(f.value));
+    if (f.num == attr_f::ints && f.wire == Bytes) {
+      size_t i = 0;
+      uint64_t x = 0;
+      while (i < f.bytes.size() && read_varint(f.bytes, i, x)) v.ints.push_back(int64_t(x));
+    }
+    if (f.num == attr_f::g || f.num == attr_f::graphs) v.graph = true;
+  }
+  return v;
+}
+
+std::string attr_float(std::string_view name, float value) {
+  std::string a;
+  put_bytes(a, attr_f::name, name);
+  put_float(a, attr_f::f, value);
+  put_varint_field(a, attr_f::type, attr_f::type_float);
+  return a;
+}
+
+// A node as read (its bytes copied unchanged when it is written back untouched) or as changed or made here.
+struct Node {
+  std::vector<std::string> in, out;
+  std::vector<std::string> attrs;  // AttributeProto bytes
+  std::string op, domain;
+  std::string_view original;  // the NodeProto's bytes; empty once changed
+  bool dead = false;
+};
+
+std::string node_bytes(const Node& n) {
+  std::string b;
+  for (auto& i : n.in) put_bytes(b, node_f::input, i);
+  for (auto& o : n.out) put_bytes(b, node_f::output, o);
+  put_bytes(b, node_f::op_type, n.op);
+  for (auto& a : n.attrs) put_bytes(b, node_f::attribute, a);
+  if (!n.domain.empty()) put_bytes(b, node_f::domain, n.domain);
+  return b;
+}
+
+class Rewriter {
+ public:
+  // False when the graph is not one this reader handles (subgraphs, external data, unreadable fields).
+  bool load(std::string_view graph) {
+    auto fs = parse(graph);
+    if (!fs) return false;
+    fields_ = std::move(*fs);
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      const Field& f = fields_[i];
+      if (f.wire != Bytes) continue;
+      if (f.num == graph_f::node) {
+        auto nf = parse(f.bytes);
+        if (!nf) return false;
+        Node n;
+        n.original = f.bytes;
+        for (const auto& x : *nf) {
+          if (x.wire != Bytes) continue;
+          if (x.num == node_f::input) n.in.emplace_back(x.bytes);
+          if (x.num == node_f::output) n.out.emplace_back(x.bytes);
+          if (x.num == node_f::op_type) n.op = x.bytes;
+          if (x.num == node_f::domain) n.domain = x.bytes;
+          if (x.num == node_f::attribute) n.attrs.emplace_back(x.bytes);
+        }
+        for (auto& a : n.attrs) {
+          auto av = read_attr(a);
+          if (!av || av->graph) return false;  // a subgraph may read any outer name: leave such graphs alone
+        }
+        node_field_.push_back(i);
+        nodes_.push_back(std::move(n));
+      } else if (f.num == graph_f::initializer) {
+        if (has_external_data(f.bytes)) return false;  // loaded from memory, its files could not be found
+        tensors_[std::string(tensor_name(f.bytes))] = f.bytes;
+      } else if (f.num == graph_f::output) {
+        if (auto vf = parse(f.bytes))
+          for (const auto& x : *vf)
+            if (x.num == 1 && x.wire == Bytes) graph_outputs_.insert(std::string(x.bytes));
+      }
+    }
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      const Node& n = nodes_[k];
+      for (auto& i : n.in) consumers_[i].insert(k);
+      for (auto& o : n.out) names_.insert(o);
+      if (is_onnx(n) && n.op == "Constant" && n.out.size() == 1)
+        for (auto& a : n.attrs) {
+          auto av = read_attr(a);
+          if (av && av->name == "value" && !av->t.empty()) tensors_[n.out[0]] = av->t;
+          if (av && av->name == "value_float" && av->f) scalars_[n.out[0]] = *av->f;
+        }
+    }
+    return true;
+  }
+
+  // Mul(s, h) -> Add(., b) -> Conv without padding: the next convolution takes h with weights s * W and biases
+  // B + b * (sum of W over its inputs and window). Without padding every output reads only real inputs, so this is
+  // exact; with zero padding the borders would differ, so such convolutions are left alone.
+  int fold_affine_into_next_conv() {
+    int count = 0;
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      if (!live(k, "Mul")) continue;
+      auto [h, s] = operand_and_scalar(nodes_[k]);
+      if (!s) continue;
+      auto add = only_consumer(nodes_[k].out[0], "Add");
+      if (!add) continue;
+      auto [m, b] = operand_and_scalar(nodes_[*add]);
+      if (!b || m != nodes_[k].out[0]) continue;
+      auto conv = only_consumer(nodes_[*add].out[0], "Conv");
+      if (!conv || nodes_[*conv].in[0] != nodes_[*add].out[0] || !unpadded(nodes_[*conv])) continue;
+      auto w = tensor(nodes_[*conv].in.size() > 1 ? nodes_[*conv].in[1] : "");
+      if (!w || w->dims.size() < 3 || w->dims[0] <= 0) continue;
+      auto bias = conv_bias(nodes_[*conv], w->dims[0]);
+      if (!bias) continue;
+      const size_t outs = size_t(w->dims[0]), per = w->values.size() / outs;
+      for (size_t o = 0; o < outs; ++o) {
+        double sum = 0;
+        for (size_t i = 0; i < per; ++i) sum += w->values[o * per + i];
+        bias->values[o] += float(*b * sum);
+      }
+      for (auto& v : w->values) v *= *s;
+      set_weights(*conv, std::move(*w), std::move(*bias));
+      set_input(*conv, 0, h);
+      kill(k);
+      kill(*add);
+      ++count;
+    }
+    return count;
+  }
+
+  // Conv -> Mul(., s) -> Add(., b): one convolution with weights s * W and biases s * B + b.
+  int fold_affine_into_conv() {
+    int count = 0;
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      if (!live(k, "Conv") || nodes_[k].in.size() < 2) continue;
+      auto mul = only_consumer(nodes_[k].out[0], "Mul");
+      if (!mul) continue;
+      auto [c, s] = operand_and_scalar(nodes_[*mul]);
+      if (!s || c != nodes_[k].out[0]) continue;
+      auto add = only_consumer(nodes_[*mul].out[0], "Add");
+      if (!add) continue;
+      auto [m, b] = operand_and_scalar(nodes_[*add]);
+      if (!b || m != nodes_[*mul].out[0]) continue;
+      auto w = tensor(nodes_[k].in[1]);
+      if (!w || w->dims.size() < 3 || w->dims[0] <= 0) continue;
+      auto bias = conv_bias(nodes_[k], w->dims[0]);
+      if (!bias) continue;
+      for (auto& v : w->values) v *= *s;
+      for (auto& v : bias->values) v = v * *s + *b;
+      set_weights(k, std::move(*w), std::move(*bias));
+      change(k).out[0] = nodes_[*add].out[0];
+      kill(*mul);
+      kill(*add);
+      ++count;
+    }
+    return count;
+  }
+
+  // Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6), or with the Div before the Mul: x * HardSigmoid(x).
+  int fuse_hard_swish() {
+    int count = 0;
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      if (!live(k, "Add")) continue;
+      auto [x, three] = operand_and_scalar(nodes_[k]);
+      if (three != 3.f) continue;
+      auto clip = only_consumer(nodes_[k].out[0], "Clip");
+      if (!clip || nodes_[*clip].in[0] != nodes_[k].out[0] || !clips_to_0_6(nodes_[*clip])) continue;
+      const std::string cl = nodes_[*clip].out[0];
+      size_t middle = 0, last = 0;
+      if (auto mul = only_consumer(cl, "Mul"); mul && takes(nodes_[*mul], x, cl)) {
+        auto div = only_consumer(nodes_[*mul].out[0], "Div");
+        if (!div || !divides_by_6(nodes_[*div], nodes_[*mul].out[0])) continue;
+        middle = *mul;
+        last = *div;
+      } else if (auto div = only_consumer(cl, "Div"); div && divides_by_6(nodes_[*div], cl)) {
+        auto mul = only_consumer(nodes_[*div].out[0], "Mul");
+        if (!mul || !takes(nodes_[*mul], x, nodes_[*div].out[0])) continue;
+        middle = *div;
+        last = *mul;
+      } else {
+        continue;
+      }
+      std::string sig = nodes_[last].out[0] + "/darkroom_hardsigmoid";
+      while (names_.count(sig)) sig += "_";
+      names_.insert(sig);
+      Node hs;
+      hs.op = "HardSigmoid";
+      hs.in = {x};
+      hs.out = {sig};
+      hs.attrs = {attr_float("alpha", 1.f / 6), attr_float("beta", 0.5f)};
+      Node mul;
+      mul.op = "Mul";
+      mul.in = {x, sig};
+      mul.out = {nodes_[last].out[0]};
+      kill(k);
+      kill(*clip);
+      kill(middle);
+      kill(last);
+      inserted_[last] = {std::move(hs), std::move(mul)};
+      ++count;
+    }
+    return count;
+  }
+
+  std::string graph_bytes() const {
+    std::string out;
+    size_t node = 0;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (node < node_field_.size() && node_field_[node] == i) {
+        const Node& n = nodes_[node];
+        if (auto it = inserted_.find(node); it != inserted_.end())
+          for (const auto& extra : it->second) put_bytes(out, graph_f::node, node_bytes(extra));
+        if (!n.dead) {
+          if (!n.original.empty())
+            out.append(fields_[i].whole);
+          else
+            put_bytes(out, graph_f::node, node_bytes(n));
+        }
+        ++node;
+        continue;
+      }
+      out.append(fields_[i].whole);
+    }
+    for (const auto& [name, t] : new_tensors_) put_bytes(out, graph_f::initializer, tensor_bytes(name, t));
+    return out;
+  }
+
+ private:
+  static bool is_onnx(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+  bool live(size_t k, std::string_view op) const {
+    const Node& n = nodes_[k];
+    return !n.dead && is_onnx(n) && n.op == op && n.out.size() == 1 && !n.in.empty();
+  }
+
+  std::optional<float> scalar(const std::string& name) const {
+    if (auto it = scalars_.find(name); it != scalars_.end()) return it->second;
+    auto t = tensor(name);
+    if (t && t->values.size() == 1) return t->values[0];
+    return std::nullopt;
+  }
+
+  std::optional<FloatTensor> tensor(const std::string& name) const {
+    if (auto it = new_tensors_.find(name); it != new_tensors_.end()) return it->second;
+    if (auto it = tensors_.find(name); it != tensors_.end()) return read_tensor(it->second);
+    return std::nullopt;
+  }
+
+  // For a two-input element-wise node: the input that is not a constant scalar, and the scalar.
+  std::pair<std::string, std::optional<float>> operand_and_scalar(const Node& n) const {
+    if (n.in.size() != 2) return {"", std::nullopt};
+    if (auto v = scalar(n.in[1]); v && !scalar(n.in[0])) return {n.in[0], v};
+    if (auto v = scalar(n.in[0]); v && !scalar(n.in[1])) return {n.in[1], v};
+    return {"", std::nullopt};
+  }
+
+  // The one live node reading `name`, when it is of type `op` and `name` is not also a graph output.
+  std::optional<size_t> only_consumer(const std::string& name, std::string_view op) const {
+    if (graph_outputs_.count(name)) return std::nullopt;
+    auto it = consumers_.find(name);
+    if (it == consumers_.end() || it->second.size() != 1) return std::nullopt;
+    const size_t k = *it->second.begin();
+    if (!live(k, op)) return std::nullopt;
+    size_t reads = 0;  // Mul(x, x) reads x twice through one node
+    for (auto& i : nodes_[k].in) reads += i == name;
+    if (reads != 1) return std::nullopt;
+    return k;
+  }
+
+  static bool takes(const Node& n, const std::string& a, const std::string& b) {
+    return n.in.size() == 2 && ((n.in[0] == a && n.in[1] == b) || (n.in[0] == b && n.in[1] == a));
+  }
+
+  bool divides_by_6(const Node& div, const std::string& what) const {
+    return div.in.size() == 2 && div.in[0] == what && scalar(div.in[1]) == 6.f;
+  }
+
+  bool clips_to_0_6(const Node& clip) const {
+    std::optional<float> lo, hi;
+    for (auto& a : clip.attrs) {  // opsets before 11
+      auto av = read_attr(a);
+      if (av && av->name == "min") lo = av->f;
+      if (av && av->name == "max") hi = av->f;
+    }
+    if (clip.in.size() >= 2 && !clip.in[1].empty()) lo = scalar(clip.in[1]);
+    if (clip.in.size() >= 3 && !clip.in[2].empty()) hi = scalar(clip.in[2]);
+    return lo == 0.f && hi == 6.f;
+  }
+
+  static bool unpadded(const Node& conv) {
+    for (auto& a : conv.attrs) {
+      auto av = read_attr(a);
+      if (!av) return false;
+      if (av->name == "pads")
+        for (auto p : av->ints)
+          if (p != 0) return false;
+      if (av->name == "auto_pad" && av->s != "NOTSET" && av->s != "VALID") return false;
+    }
+    return true;
+  }
+
+  // The convolution's biases, or zeros when it has none; nullopt when they cannot be read.
+  std::optional<FloatTensor> conv_bias(const Node& conv, int64_t outs) const {
+    if (conv.in.size() < 3 || conv.in[2].empty()) return FloatTensor{{outs}, std::vector<float>(size_t(outs), 0.f)};
+    auto b = tensor(conv.in[2]);
+    if (!b || b->values.size() != size_t(outs)) return std::nullopt;
+    b->dims = {outs};
+    return b;
+  }
+
+  Node& change(size_t k) {
+    nodes_[k].original = {};
+    return nodes_[k];
+  }
+
+  void set_input(size_t k, size_t slot, const std::string& name) {
+    Node& n = change(k);
+    if (n.in.size() <= slot) n.in.resize(slot + 1);
+    if (!n.in[slot].empty()) consumers_[n.in[slot]].erase(k);
+    n.in[slot] = name;
+    // A name read twice by one node stays counted once, as load() counts it.
+    consumers_[name].insert(k);
+  }
+
+  void set_weights(size_t k, FloatTensor w, FloatTensor b) {
+    // Weights folded earlier and replaced now are not written.
+    for (size_t slot : {size_t(1), size_t(2)})
+      if (nodes_[k].in.size() > slot) new_tensors_.erase(nodes_[k].in[slot]);
+    std::string wn = fresh(nodes_[k].out[0] + "/darkroom_w"), bn = fresh(nodes_[k].out[0] + "/darkroom_b");
+    new_tensors_[wn] = std::move(w);
+    new_tensors_[bn] = std::move(b);
+    set_input(k, 1, wn);
+    set_input(k, 2, bn);
+  }
+
+  std::string fresh(std::string name) {
+    while (names_.count(name) || tensors_.count(name) || new_tensors_.count(name)) name += "_";
+    names_.insert(name);
+    return name;
+  }
+
+  void kill(size_t k) {
+    nodes_[k].dead = true;
+    for (auto& i : nodes_[k].in) consumers_[i].erase(k);
+  }
+
+  std::vector<Field> fields_;
+  std::vector<size_t> node_field_;  // node index -> index in fields_
+  std::vector<Node> nodes_;
+  std::map<std::string, std::string_view> tensors_;  // initializers and Constant values: name -> TensorProto bytes
+  std::map<std::string, float> scalars_;             // Constant value_float
+  std::map<std::string, FloatTensor> new_tensors_;   // folded weights, written as initializers
+  std::map<std::string, std::set<size_t>> consumers_;
+  std::set<std::string> graph_outputs_, names_;
+  std::map<size_t, std::vector<Node>> inserted_;  // node index -> new nodes written in its place
+};
+
+}  // namespace
+
+std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* stats) {
+  auto fs = parse(model);
+  if (!fs) return std::nullopt;
+  const Field* graph = nullptr;
+  for (const auto& f : *fs)
+    if (f.num == model_f::graph && f.wire == Bytes) {
+      if (graph) return std::nullopt;  // one graph only
+      graph = &f;
+    }
+  if (!graph) return std::nullopt;
+  Rewriter r;
+  if (!r.load(graph->bytes)) return std::nullopt;
+  RewriteStats st;
+  st.affine_into_next_conv = r.fold_affine_into_next_conv();
+  st.affine_into_conv = r.fold_affine_into_conv();
+  st.hard_swish = r.fuse_hard_swish();
+  if (stats) *stats = st;
+  if (st.affine_into_next_conv + st.affine_into_conv + st.hard_swish == 0) return std::nullopt;
+  std::string out;
+  out.reserve(model.size());
+  for (const auto& f : *fs) {
+    if (&f == graph)
+      put_bytes(out, model_f::graph, r.graph_bytes());
+    else
+      out.append(f.whole);
+  }
+  return out;
+}
+
+}  // namespace dr::runtime

@@ -1,0 +1,35 @@
+// Exact rewrites of an ONNX model's graph before ONNX Runtime loads it, for patterns its own optimiser leaves alone.
+//
+// Affine folding: PP-LCNetV3 (the backbone of PP-OCRv4) follows convolutions and activations with a learnable
+// scale and bias, Mul(x, s) -> Add(., b) with scalar s and b, two more passes each. When they follow a convolution
+// they are folded into its weights and biases (W' = s W, B' = s B + b); when they precede a convolution without
+// padding, into that one's (W' = s W, B' = B + b * sum of W over its inputs and window). With zero padding the
+// border outputs would change, so those are left as they are.
+//
+// Hard-swish: exporters such as paddle2onnx write x * relu6(x + 3) / 6 as four element-wise nodes
+//   Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6)        (or the Div before the Mul)
+// and ONNX Runtime runs each of them as a pass over the whole tensor; in PP-OCRv4's recognizer they took about half
+// of the inference time (BENCHMARKS.md, "Text"). The same function is x * HardSigmoid(x) with alpha 1/6 and beta 0.5
+// (HardSigmoid is in every opset from 6 on), which is two passes. Matched only when every intermediate result has a
+// single consumer and the constants are exactly 3, 0, 6 and 6.
+//
+// The protobuf wire format is read and written here (no protobuf or onnx library); fields the rewrite does not touch
+// are copied byte for byte.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dr::runtime {
+
+struct RewriteStats {
+  int affine_into_next_conv = 0;  // Mul/Add by scalars folded into the convolution that follows
+  int affine_into_conv = 0;       // Mul/Add by scalars folded into the convolution before them
+  int hard_swish = 0;             // hard-swish patterns replaced
+};
+
+// The rewritten model, or nullopt when nothing matched (or `model` is not a ModelProto this reader understands:
+// the caller then loads the file as it is). Never throws for malformed input.
+std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* stats = nullptr);
+
+}  // namespace dr::runtime

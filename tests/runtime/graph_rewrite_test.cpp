@@ -1,0 +1,221 @@
+// The graph rewrites done before ONNX Runtime loads a model: what they match, what they leave alone, and that the
+// rewritten model computes the same function.
+#include "runtime/graph_rewrite.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "runtime/runtime.h"
+#include "support/cli.h"
+#include "support/onnx_builder.h"
+
+namespace dr::runtime {
+namespace {
+
+namespace ox = test::onnx;
+
+Runtime& rt(bool rewrite = true) {
+  auto make = [](bool rw) {
+    Options o;
+    o.device.kind = DeviceRequest::Cpu;
+    o.threads = 1;
+    o.rewrite_graphs = rw;
+    return o;
+  };
+  static Runtime with(make(true)), without(make(false));
+  return rewrite ? with : without;
+}
+
+float hard_swish(float x) { return x * std::min(std::max(x + 3.f, 0.f), 6.f) / 6.f; }
+
+struct Variant {
+  float add = 3.f, lo = 0.f, hi = 6.f, div = 6.f;
+  bool div_first = false;       // x * (relu6(x + 3) / 6) instead of (x * relu6(x + 3)) / 6
+  bool clip_is_output = false;  // the Clip's result is also read by the caller
+};
+
+// Y = hard-swish(X) written as paddle2onnx writes it, then Z = Y + 1 (so that Y is an intermediate too).
+ox::Graph hard_swish_graph(const Variant& v) {
+  ox::Graph g;
+  g.inputs = {{"X", ox::kFloat, {1, 8}}};
+  g.outputs = {{"Z", ox::kFloat, {1, 8}}};
+  if (v.clip_is_output) g.outputs.push_back({"C", ox::kFloat, {1, 8}});
+  g.initializers = {ox::floats("three", {}, {v.add}), ox::floats("zero", {}, {v.lo}), ox::floats("six", {}, {v.hi}),
+                    ox::floats("divisor", {1}, {v.div}), ox::floats("one", {1}, {1.f})};
+  g.nodes.push_back({"Add", {"X", "three"}, {"A"}});
+  g.nodes.push_back({"Clip", {"A", "zero", "six"}, {"C"}});
+  if (v.div_first) {
+    g.nodes.push_back({"Div", {"C", "divisor"}, {"D"}});
+    g.nodes.push_back({"Mul", {"D", "X"}, {"Y"}});
+  } else {
+    g.nodes.push_back({"Mul", {"X", "C"}, {"M"}});
+    g.nodes.push_back({"Div", {"M", "divisor"}, {"Y"}});
+  }
+  g.nodes.push_back({"Add", {"Y", "one"}, {"Z"}});
+  return g;
+}
+
+std::vector<float> run(const std::string& path, std::vector<float> x, std::vector<int64_t> shape = {},
+                       bool rewrite = true) {
+  ModelEntry e;
+  e.id = "test/" + path;  // the runtime keeps one session per model id
+  e.task = "test";
+  auto s = rt(rewrite).open(e, path, "");
+  static const Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  if (shape.empty()) shape = {1, int64_t(x.size())};
+  std::vector<Ort::Value> in;
+  in.push_back(Ort::Value::CreateTensor<float>(mem, x.data(), x.size(), shape.data(), shape.size()));
+  auto out = s->run(in);
+  const float* p = out.at(0).GetTensorData<float>();
+  return {p, p + out.at(0).GetTensorTypeAndShapeInfo().GetElementCount()};
+}
+
+const std::vector<float> kX = {-7.f, -3.f, -2.5f, -0.75f, 0.f, 1.25f, 3.f, 9.f};
+
+TEST(GraphRewrite, HardSwishBecomesHardSigmoidTimesX) {
+  test::TempDir tmp;
+  for (bool div_first : {false, true}) {
+    const std::string model = hard_swish_graph({.div_first = div_first}).serialize(13);
+    RewriteStats stats;
+    auto out = rewrite_graph(model, &stats);
+    ASSERT_TRUE(out) << "div_first " << div_first;
+    EXPECT_EQ(stats.hard_swish, 1);
+    EXPECT_NE(out->find("HardSigmoid"), std::string::npos);
+    EXPECT_EQ(out->find("Clip"), std::string::npos);
+    EXPECT_NE(out->find("divisor"), std::string::npos);  // initializers are copied as they are
+
+    // The rewritten model computes hard-swish (+1), and so does the original one, which the runtime rewrites.
+    const std::string rewritten = tmp.path() + "/rewritten" + std::to_string(div_first) + ".onnx",
+                      original = tmp.path() + "/original" + std::to_string(div_first) + ".onnx";
+    std::ofstream(rewritten, std::ios::binary) << *out;
+    std::ofstream(original, std::ios::binary) << model;
+    for (const auto& path : {rewritten, original}) {
+      auto z = run(path, kX);
+      for (size_t i = 0; i < kX.size(); ++i) EXPECT_NEAR(z[i], hard_swish(kX[i]) + 1.f, 1e-6) << path << " x=" << kX[i];
+    }
+  }
+}
+
+TEST(GraphRewrite, NearMissesAreLeftAlone) {
+  for (Variant v : {Variant{.add = 2.5f}, Variant{.lo = -1.f}, Variant{.hi = 5.f}, Variant{.div = 5.f},
+                    Variant{.clip_is_output = true}}) {
+    RewriteStats stats;
+    EXPECT_FALSE(rewrite_graph(hard_swish_graph(v).serialize(13), &stats))
+        << v.add << " " << v.lo << " " << v.hi << " " << v.div << " " << v.clip_is_output;
+    EXPECT_EQ(stats.hard_swish, 0);
+  }
+}
+
+TEST(GraphRewrite, BytesThatAreNoModelAreLeftAlone) {
+  EXPECT_FALSE(rewrite_graph(""));
+  EXPECT_FALSE(rewrite_graph("not a model at all"));
+  const std::string model = hard_swish_graph({}).serialize(13);
+  for (size_t cut : {size_t(1), model.size() / 3, model.size() / 2, model.size() - 1})
+    EXPECT_FALSE(rewrite_graph(std::string_view(model).substr(0, cut))) << cut;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 200; ++i) {
+    std::string noisy = model;
+    noisy[rng() % noisy.size()] = char(rng());
+    (void)rewrite_graph(noisy);  // must not crash or hang; either result is fine
+  }
+}
+
+std::vector<float> pseudo_random(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+// X -> Conv 3x3 (padded) -> *1.5 -0.25 -> hard-swish -> *0.5 +0.1 -> Conv 1x1 (or 3x3 padded) -> Y: PP-LCNetV3's
+// block as paddle2onnx writes it.
+ox::Graph conv_block(bool padded_second) {
+  ox::Graph g;
+  g.inputs = {{"X", ox::kFloat, {1, 2, 6, 5}}};
+  g.outputs = {{"Y", ox::kFloat, {1, 4, 6, 5}}};
+  const int64_t k2 = padded_second ? 3 : 1;
+  g.initializers = {ox::floats("W", {3, 2, 3, 3}, pseudo_random(54, 1)),
+                    ox::floats("B", {3}, {0.1f, -0.2f, 0.3f}),
+                    ox::floats("W2", {4, 3, k2, k2}, pseudo_random(size_t(12 * k2 * k2), 2)),
+                    ox::floats("s", {1}, {1.5f}),
+                    ox::floats("b", {1}, {-0.25f}),
+                    ox::floats("s2", {1}, {0.5f}),
+                    ox::floats("b2", {1}, {0.1f}),
+                    ox::floats("three", {1}, {3.f}),
+                    ox::floats("six", {1}, {6.f}),
+                    ox::floats("zero", {1}, {0.f})};
+  g.nodes.push_back({"Conv", {"X", "W", "B"}, {"C"}, {ox::attr_ints("pads", {1, 1, 1, 1})}});
+  g.nodes.push_back({"Mul", {"s", "C"}, {"M1"}});
+  g.nodes.push_back({"Add", {"M1", "b"}, {"A1"}});
+  g.nodes.push_back({"Add", {"A1", "three"}, {"A3"}});
+  g.nodes.push_back({"Clip", {"A3", "zero", "six"}, {"CL"}});
+  g.nodes.push_back({"Mul", {"A1", "CL"}, {"M2"}});
+  g.nodes.push_back({"Div", {"M2", "six"}, {"H"}});
+  g.nodes.push_back({"Mul", {"s2", "H"}, {"M3"}});
+  g.nodes.push_back({"Add", {"M3", "b2"}, {"A4"}});
+  std::vector<ox::Attribute> attrs;
+  if (padded_second) attrs.push_back(ox::attr_ints("pads", {1, 1, 1, 1}));
+  g.nodes.push_back({"Conv", {"A4", "W2"}, {"Y"}, attrs});  // no bias: the fold makes one
+  return g;
+}
+
+TEST(GraphRewrite, AffineScalesAreFoldedIntoConvolutionsExactly) {
+  test::TempDir tmp;
+  for (bool padded : {false, true}) {
+    const std::string model = conv_block(padded).serialize(13);
+    RewriteStats stats;
+    auto out = rewrite_graph(model, &stats);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(stats.affine_into_conv, 1);
+    EXPECT_EQ(stats.affine_into_next_conv, padded ? 0 : 1);  // zero padding would change the borders
+    EXPECT_EQ(stats.hard_swish, 1);
+    const std::string path = tmp.path() + (padded ? "/padded.onnx" : "/block.onnx");
+    std::ofstream(path, std::ios::binary) << model;
+    const auto x = pseudo_random(60, 9);
+    auto plain = run(path, x, {1, 2, 6, 5}, false);
+    auto folded = run(path, x, {1, 2, 6, 5}, true);
+    ASSERT_EQ(plain.size(), 120u);
+    ASSERT_EQ(folded.size(), plain.size());
+    float largest = 0;
+    for (size_t i = 0; i < plain.size(); ++i) {
+      EXPECT_NEAR(folded[i], plain[i], 1e-5f) << "padded " << padded << " at " << i;
+      largest = std::max(largest, std::abs(plain[i]));
+    }
+    EXPECT_GT(largest, 0.1f);  // the comparison is not between zeros
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// PP-OCRv4 as the tests' models folder holds it (installed by make test-models): every hard-swish is found.
+TEST(GraphRewrite, PaddleOcrModels) {
+  const std::string dir = std::string(DARKROOM_TEST_MODELS_DIR) + "/ocr/";
+  if (!std::filesystem::exists(dir + "ch_PP-OCRv4_rec_infer.onnx")) GTEST_SKIP() << "no OCR models in " << dir;
+  struct Case {
+    const char* file;
+    int next_conv, conv, hard_swish;
+  };
+  for (auto c : {Case{"ch_PP-OCRv4_rec_infer.onnx", 12, 28, 28}, Case{"ch_PP-OCRv4_det_infer.onnx", 13, 25, 24},
+                 Case{"ch_ppocr_mobile_v2.0_cls_infer.onnx", 0, 0, 18}}) {
+    RewriteStats stats;
+    auto out = rewrite_graph(read_file(dir + c.file), &stats);
+    EXPECT_TRUE(out) << c.file;
+    EXPECT_EQ(stats.affine_into_next_conv, c.next_conv) << c.file;
+    EXPECT_EQ(stats.affine_into_conv, c.conv) << c.file;
+    EXPECT_EQ(stats.hard_swish, c.hard_swish) << c.file;
+  }
+}
+
+}  // namespace
+}  // namespace dr::runtime

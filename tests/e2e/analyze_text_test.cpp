@@ -1,5 +1,5 @@
 // `darkroom analyze --tasks text` end to end: the JSON contract, and boxes in the displayed image's pixels for a
-// JPEG whose EXIF orientation turns it.
+// JPEG whose EXIF orientation turns it; and a library whose photos are found by the words read in them.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -86,6 +86,60 @@ TEST(AnalyzeText, BoxesFollowExifOrientation) {
   EXPECT_NEAR(lines[0]["box"][0][0].get<double>(), 40, 15);
   EXPECT_NEAR(lines[0]["box"][0][1].get<double>(), 40, 15);
   EXPECT_LE(dr::test::cer(j["text"]["full"], img.truth), 0.05) << j["text"]["full"];
+}
+
+// The text task in a library: `search` finds photos by the words OCR read in them (case- and accent-insensitive,
+// prefix and phrase queries), ranks them, and shows the line that matched.
+TEST(LibraryText, SearchFindsPhotosByTheirWords) {
+  if (!ocr_models_installed()) GTEST_SKIP() << "PP-OCRv4 models not installed";
+  TempDir dir;
+  std::filesystem::create_directories(dir / "photos");
+  save(dr::test::plain_sample().rgb, dir / "photos/sign.png");
+  // A long line that has "harbour" too: a weaker match than the sign's three-word line.
+  save(dr::test::draw_lines(cv::Mat(200, 1100, CV_8UC3, cv::Scalar(250, 250, 250)),
+                            {{"boats leave the old harbour for the islands every morning at nine", cv::FONT_HERSHEY_SIMPLEX,
+                              0.8, {20, 20, 20}, 2}})
+           .rgb,
+       dir / "photos/timetable.png");
+  save(cv::Mat(300, 400, CV_8UC3, cv::Scalar(90, 140, 200)), dir / "photos/blank.png");
+  const std::string lib = dir / "lib";
+  auto dr = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir()});
+    return dr::test::darkroom(args);
+  };
+  ASSERT_EQ(dr({"init"}).exit_code, 0);
+  auto add = dr({"add", "--tasks", "text", dir / "photos"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  auto work = dr({"work", "--until-idle"});
+  ASSERT_EQ(work.exit_code, 0) << work.err;
+
+  auto search = [&](const std::string& q) {
+    auto r = dr({"search", "--json", q});
+    EXPECT_EQ(r.exit_code, 0) << q << ": " << r.err;
+    auto lines = dr::test::json_lines(r.out);
+    return lines.empty() ? nlohmann::json() : lines[0]["results"];
+  };
+  auto paths = [](const nlohmann::json& results) {
+    std::vector<std::string> out;
+    for (const auto& h : results) out.push_back(std::filesystem::path(h["path"].get<std::string>()).filename());
+    return out;
+  };
+
+  auto harbour = search("harbour");
+  ASSERT_EQ(paths(harbour), (std::vector<std::string>{"sign.png", "timetable.png"})) << harbour;
+  EXPECT_GT(harbour[0]["score"].get<double>(), harbour[1]["score"].get<double>());
+  EXPECT_EQ(harbour[0]["matched"], nlohmann::json::array({"text: Harbour Street 42"})) << harbour;
+  EXPECT_NE(harbour[1]["matched"][0].get<std::string>().find("old harbour for the islands"), std::string::npos)
+      << harbour;
+
+  EXPECT_EQ(paths(search("HARBOUR STREET")), std::vector<std::string>{"sign.png"});  // case; both words in a line
+  EXPECT_EQ(paths(search("härbour street")), std::vector<std::string>{"sign.png"});  // accents
+  EXPECT_EQ(paths(search("isl*")), std::vector<std::string>{"timetable.png"});       // prefix
+  auto bread = search("\"fresh bread\"");                                           // phrase
+  ASSERT_EQ(paths(bread), std::vector<std::string>{"sign.png"});
+  EXPECT_EQ(bread[0]["matched"], nlohmann::json::array({"text: Fresh bread and coffee"}));
+  EXPECT_TRUE(search("\"bread fresh\"").empty());  // a phrase keeps its order
+  EXPECT_TRUE(search("submarine").empty());
 }
 
 }  // namespace

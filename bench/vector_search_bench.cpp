@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -109,6 +110,19 @@ void BM_SearchHnsw(benchmark::State& state) {
   state.counters["build_s"] = d.build_hnsw_s;
   state.counters["vectors"] = double(d.hnsw->size());
 }
+// What a library pays per process once its graph is saved (search/object_search.h): reading it back.
+void BM_HnswLoadSaved(benchmark::State& state) {
+  auto& d = data();
+  const std::string path = "/tmp/darkroom_vector_search_bench.hnsw";
+  d.hnsw->save(path);
+  std::vector<int64_t> ids(d.hnsw->size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = int64_t(i);
+  for (auto _ : state) benchmark::DoNotOptimize(VectorIndex::load(path, kDim, ids));
+  std::remove(path.c_str());
+  state.counters["build_s"] = d.build_hnsw_s;
+}
+BENCHMARK(BM_HnswLoadSaved)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 BENCHMARK(BM_SearchHnsw)->ArgName("efSearch")->Arg(64)->Arg(128)->Arg(256)->Arg(512)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace

@@ -1,9 +1,13 @@
 // The object-label and CLIP signals of library search, and `similar`'s nearest photos.
 //   labels: the query's words that name a COCO object (plurals and synonyms too, see labels.h) find the photos
 //           where the objects task saw it; score 1 per label asked for and found.
-//   clip:   the query's CLIP text embedding against every photo's CLIP image embedding (cosine, FAISS: exact for
-//           small libraries, HNSW for large); score = the cosine when positive. Quiet (no hits) when no CLIP model
-//           is installed or no photo has an embedding yet.
+//   clip:   the query's CLIP text embedding against every photo's CLIP image embedding (cosine, FAISS's exact
+//           scan); score = the cosine when positive. Quiet (no hits) when no CLIP model is installed or no photo
+//           has an embedding yet.
+// Why exact at every size: each darkroom command is a process that answers one query. At 100,000 embeddings an
+// exact scan costs 45 ms, building an HNSW graph 29.5 s, and even reading a saved graph back 134 ms
+// (BENCHMARKS.md, "Vector search"), all on top of reading the embeddings from the catalog. HNSW pays only where
+// one process answers many queries; VectorIndex offers it (and save/load) for that.
 #pragma once
 #include <memory>
 #include <optional>
@@ -31,7 +35,7 @@ struct EmbeddingIndex {
 };
 // Null when the model has no embeddings in the catalog.
 std::unique_ptr<EmbeddingIndex> load_embeddings(catalog::Store& store, const std::string& model,
-                                                VectorIndexOptions opts = {});
+                                                VectorIndexOptions opts = {.kind = VectorIndexOptions::Exact});
 
 // The CLIP model a photo's embedding was made with (from its stored clip result), if it has one.
 std::optional<std::string> clip_model_of(catalog::Store& store, int64_t photo_id);

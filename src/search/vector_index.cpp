@@ -2,6 +2,7 @@
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
+#include <faiss/index_io.h>
 
 #include <stdexcept>
 
@@ -49,6 +50,35 @@ void VectorIndex::set_ef_search(int ef) {
   if (ef < 1) throw std::invalid_argument("vector index: efSearch must be at least 1");
   ef_search_ = ef;
   if (auto* h = dynamic_cast<faiss::IndexHNSW*>(index_.get())) h->hnsw.efSearch = ef;
+}
+
+void VectorIndex::save(const std::string& path) const {
+  try {
+    faiss::write_index(index_.get(), path.c_str());
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot write the vector index " + path + ": " + e.what());
+  }
+}
+
+VectorIndex VectorIndex::load(const std::string& path, int dim, const std::vector<int64_t>& ids,
+                              VectorIndexOptions opts) {
+  VectorIndex v;
+  try {
+    v.index_.reset(faiss::read_index(path.c_str()));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot read the vector index " + path + ": " + e.what());
+  }
+  if (v.index_->d != dim || size_t(v.index_->ntotal) != ids.size())
+    throw std::runtime_error("the vector index " + path + " holds " + std::to_string(v.index_->ntotal) +
+                             " vectors of " + std::to_string(v.index_->d) + " dimensions, not " +
+                             std::to_string(ids.size()) + " of " + std::to_string(dim));
+  v.dim_ = dim;
+  v.size_ = ids.size();
+  v.ids_ = ids;
+  v.exact_ = dynamic_cast<faiss::IndexHNSW*>(v.index_.get()) == nullptr;
+  v.ef_search_ = opts.ef_search;
+  if (!v.exact_) v.set_ef_search(opts.ef_search);
+  return v;
 }
 
 std::string VectorIndex::describe() const {

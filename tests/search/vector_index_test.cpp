@@ -6,6 +6,8 @@
 #include <random>
 #include <set>
 
+#include "support/cli.h"
+
 namespace dr::search {
 namespace {
 
@@ -96,6 +98,41 @@ TEST(VectorIndex, LargerEfSearchRaisesRecall) {
   EXPECT_THROW(hnsw.set_ef_search(0), std::invalid_argument);
   exact.set_ef_search(5);  // nothing to tune on an exact index, and no harm
   EXPECT_EQ(recall_at_10(exact, exact, d), 1.0);
+}
+
+TEST(VectorIndex, SavedIndexesLoadBackForTheSameVectors) {
+  test::TempDir tmp;
+  const int d = 16;
+  auto v = random_unit(500, d, 5);
+  std::vector<int64_t> ids(500);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = int64_t(i) * 3 + 7;
+  auto queries = random_unit(5, d, 6);
+  for (auto kind : {VectorIndexOptions::Exact, VectorIndexOptions::Hnsw}) {
+    VectorIndex built(d, ids, v, {.kind = kind});
+    const std::string path = tmp.path() + "/index.faiss";
+    built.save(path);
+    VectorIndex loaded = VectorIndex::load(path, d, ids, {.ef_search = 99});
+    EXPECT_EQ(loaded.exact(), kind == VectorIndexOptions::Exact);
+    if (!loaded.exact()) {
+      EXPECT_EQ(loaded.ef_search(), 99);
+    }
+    built.set_ef_search(99);
+    for (size_t q = 0; q < 5; ++q) {
+      std::vector<float> query(queries.begin() + q * d, queries.begin() + (q + 1) * d);
+      auto a = built.search(query, 10), b = loaded.search(query, 10);
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].id, b[i].id);
+        EXPECT_FLOAT_EQ(a[i].score, b[i].score);
+      }
+    }
+    std::vector<int64_t> fewer(ids.begin(), ids.end() - 1);
+    EXPECT_THROW(VectorIndex::load(path, d, fewer), std::runtime_error);
+    EXPECT_THROW(VectorIndex::load(path, d + 1, ids), std::runtime_error);
+  }
+  EXPECT_THROW(VectorIndex::load(tmp.path() + "/missing.faiss", d, ids), std::runtime_error);
+  test::write_file(tmp.path() + "/junk.faiss", "not an index");
+  EXPECT_THROW(VectorIndex::load(tmp.path() + "/junk.faiss", d, ids), std::runtime_error);
 }
 
 TEST(VectorIndex, AutoSwitchesToHnswForLargeCollections) {

@@ -56,6 +56,10 @@ class TextTask : public Task {
     o.det.box_thresh = s.value("box_thresh", o.det.box_thresh);
     o.det.unclip_ratio = s.value("unclip_ratio", o.det.unclip_ratio);
     o.drop_score = s.value("drop_score", o.drop_score);
+    // Small sans-serif text keeps its spaces with crop_margin_min_height 16, small serif text loses letters with
+    // it: a choice per library (BENCHMARKS.md, "Text").
+    o.crop_margin = s.value("crop_margin", o.crop_margin);
+    o.crop_margin_min_height = s.value("crop_margin_min_height", o.crop_margin_min_height);
     o.rec_height = rec.input.value("height", o.rec_height);
     o.classify = classify;
     side_ = s.value("side", side_);

@@ -154,6 +154,19 @@ CREATE TABLE face_rejections(
   PRIMARY KEY(photo_id, x0, y0, w0, h0, person_id));
 INSERT INTO meta(key, value) VALUES ('max_person_id', '0');
 )sql",
+      // 3: a trigram index of the documents, for words found inside other words: OCR of small text sometimes
+      // loses the spaces of a line ("harbourwindowbluecity"), which the word index cannot search.
+      R"sql(
+CREATE VIRTUAL TABLE documents_trigram USING fts5(text, content='documents', content_rowid='id',
+  tokenize='trigram');
+INSERT INTO documents_trigram(documents_trigram) VALUES ('rebuild');
+CREATE TRIGGER documents_trigram_ai AFTER INSERT ON documents BEGIN
+  INSERT INTO documents_trigram(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER documents_trigram_ad AFTER DELETE ON documents BEGIN
+  INSERT INTO documents_trigram(documents_trigram, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+)sql",
   };
   return m;
 }
@@ -790,6 +803,27 @@ std::vector<DocumentHit> SqliteStore::search_documents(const std::string& q, siz
     s.bind(1, q).bind(2, int64_t(limit));
     std::vector<DocumentHit> out;
     while (s.step()) out.push_back(DocumentHit{s.i64(0), s.f64(1), s.text(2), s.text(3)});
+    return out;
+  });
+}
+
+std::vector<DocumentHit> SqliteStore::search_substrings(const std::vector<std::string>& substrings,
+                                                     const std::string& kind, size_t limit) {
+  std::string q;
+  for (const auto& sub : substrings) {
+    if (sub.size() < 3) continue;  // the trigram index cannot look for less
+    std::string quoted = "\"";
+    for (char c : sub) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    q += (q.empty() ? "" : " ") + quoted + "\"";
+  }
+  if (q.empty()) return {};
+  return guarded("searching", [&] {
+    Stmt s(*db_,
+           "SELECT d.photo_id, d.kind, d.text FROM documents_trigram JOIN documents d ON d.id=documents_trigram.rowid "
+           "WHERE documents_trigram MATCH ?1 AND d.kind=?2 LIMIT ?3");
+    s.bind(1, q).bind(2, kind).bind(3, int64_t(limit));
+    std::vector<DocumentHit> out;
+    while (s.step()) out.push_back(DocumentHit{s.i64(0), 0.0, s.text(1), s.text(2)});
     return out;
   });
 }

@@ -86,7 +86,12 @@ class TextSignal : public Signal {
     std::string all = to_fts_query(words);
     if (all.empty()) return {};
     auto docs = store.search_documents(all, limit * 4);
-    if (docs.empty()) docs = store.search_documents(to_fts_query(words, " OR "), limit * 4);
+    // Photos with only some of the words rank below those with all of them (glued ones included, see glued()).
+    double scale = 1.0;
+    if (docs.empty()) {
+      docs = store.search_documents(to_fts_query(words, " OR "), limit * 4);
+      scale = 0.4;
+    }
     std::map<int64_t, SearchHit> by_photo;
     std::vector<int64_t> order;
     double best = 0;
@@ -103,9 +108,54 @@ class TextSignal : public Signal {
     std::vector<SearchHit> out;
     for (auto id : order) {
       auto h = by_photo[id];
-      h.score = best > 0 ? h.score / best : 1.0;
+      h.score = scale * (best > 0 ? h.score / best : 1.0);
       out.push_back(std::move(h));
     }
+    for (auto& h : glued(store, words, limit))
+      if (!by_photo.count(h.photo_id)) out.push_back(std::move(h));
+    return out;
+  }
+
+ private:
+  // OCR of small text sometimes loses a line's spaces ("harbourwindowbluecity"): photos whose text has every query
+  // word (a phrase without its spaces) inside such a run of glued letters, scored at half a word match (and above
+  // photos that have only some of the words). A word counts only inside a run of 24 characters or more, longer
+  // than nearly every real word, so that "nation" does not find "internationalisation"; words shorter than 4
+  // characters are not looked for this way.
+  static std::vector<SearchHit> glued(catalog::Store& store, const std::string& words, size_t limit) {
+    std::vector<std::string> subs;
+    for (const auto& t : terms_of(words)) {
+      std::string w;
+      for (char c : t.text)
+        if (c != ' ') w += char(std::tolower(static_cast<unsigned char>(c)));
+      if (w.size() < 4) return {};  // every word must be found; a short one cannot be, this way
+      subs.push_back(w);
+    }
+    if (subs.empty()) return {};
+    std::map<int64_t, SearchHit> by_photo;
+    std::vector<int64_t> order;
+    for (const auto& d : store.search_substrings(subs, "text", limit * 4)) {
+      std::string lower;
+      for (char c : d.text) lower += char(std::tolower(static_cast<unsigned char>(c)));
+      std::istringstream tokens(lower);
+      std::vector<std::string> runs;
+      for (std::string tok; tokens >> tok;)
+        if (tok.size() >= 24) runs.push_back(tok);
+      bool all = true;
+      for (const auto& w : subs) {
+        bool inside = false;
+        for (const auto& r : runs) inside = inside || (r.size() > w.size() && r.find(w) != std::string::npos);
+        all = all && inside;
+      }
+      if (!all) continue;
+      auto [it, fresh] = by_photo.try_emplace(d.photo_id, SearchHit{d.photo_id, 0.5, {}});
+      if (fresh) order.push_back(d.photo_id);
+      std::string m = d.kind + ": " + d.text;
+      if (std::find(it->second.matched.begin(), it->second.matched.end(), m) == it->second.matched.end())
+        it->second.matched.push_back(m);
+    }
+    std::vector<SearchHit> out;
+    for (auto id : order) out.push_back(std::move(by_photo[id]));
     return out;
   }
 };

@@ -133,6 +133,13 @@ TEST(LibraryText, SearchFindsPhotosByTheirWords) {
            .rgb,
        dir / "photos/timetable.png");
   save(cv::Mat(300, 400, CV_8UC3, cv::Scalar(90, 140, 200)), dir / "photos/blank.png");
+  // Small print: read without its spaces (see CropMarginSettingsReachTheRecognizer), found through the glued words.
+  save(dr::test::draw_lines(cv::Mat(60, 900, CV_8UC3, cv::Scalar(250, 250, 250)),
+                            {{"bicycles parked behind the lighthouse cafe every weekend", cv::FONT_HERSHEY_SIMPLEX, 0.55,
+                              {20, 20, 20}, 1}},
+                            20, 20)
+           .rgb,
+       dir / "photos/small_print.png");
   const std::string lib = dir / "lib";
   auto dr = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir()});
@@ -171,6 +178,10 @@ TEST(LibraryText, SearchFindsPhotosByTheirWords) {
   EXPECT_EQ(bread[0]["matched"], nlohmann::json::array({"text: Fresh bread and coffee"}));
   EXPECT_TRUE(search("\"bread fresh\"").empty());  // a phrase keeps its order
   EXPECT_TRUE(search("submarine").empty());
+
+  auto lighthouse = search("lighthouse cafe");
+  ASSERT_EQ(paths(lighthouse), std::vector<std::string>{"small_print.png"}) << lighthouse;
+  EXPECT_NE(lighthouse[0]["matched"][0].get<std::string>().find("lighthousecafe"), std::string::npos) << lighthouse;
 }
 
 }  // namespace

@@ -79,6 +79,34 @@ TEST_F(SearchTest, WordsInDifferentDocumentsStillFindThePhotoRankedBelowFullMatc
   EXPECT_EQ(loose[0].photo_id, one);
 }
 
+TEST_F(SearchTest, WordsThatOcrGluedTogetherAreFoundAtHalfScore) {
+  int64_t glued = add("glued.jpg", "2020-01-01", "text",
+                      {{"lines", {{{"text", "harbourwindowbluecitymarket"}}, {{"text", "Open 9-17"}}}}, {"full", ""}});
+  int64_t spaced = add("spaced.jpg", "2020-01-01", "text", {{"lines", {{{"text", "the window"}}}}, {"full", ""}});
+  int64_t word = add("word.jpg", "2020-01-01", "text",
+                     {{"lines", {{{"text", "internationalisation locate"}}}}, {"full", ""}});
+  auto window = search_library(*store, "window");
+  ASSERT_EQ(window.size(), 2u);
+  EXPECT_EQ(window[0].photo_id, spaced);  // a word match ranks first
+  EXPECT_EQ(window[1].photo_id, glued);
+  EXPECT_DOUBLE_EQ(window[1].score, 0.5);
+  EXPECT_EQ(window[1].matched, std::vector<std::string>{"text: harbourwindowbluecitymarket"});
+  auto both = search_library(*store, "WINDOW market");  // every word, any case: above a photo with one of them
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].photo_id, glued);
+  EXPECT_EQ(both[1].photo_id, spaced);
+  EXPECT_EQ(search_library(*store, "\"blue city\"").at(0).photo_id, glued);  // a phrase, glued
+  EXPECT_TRUE(search_library(*store, "\"city blue\"").empty());
+  auto partial = search_library(*store, "window submarine");  // no photo has both: any word counts, at 0.4
+  ASSERT_EQ(partial.size(), 1u);
+  EXPECT_EQ(partial[0].photo_id, spaced);
+  EXPECT_DOUBLE_EQ(partial[0].score, 0.4);
+  EXPECT_TRUE(search_library(*store, "cat").empty());     // too short to look for inside words ("locate")
+  EXPECT_TRUE(search_library(*store, "nation").empty());  // "internationalisation" is one real word's length
+  EXPECT_TRUE(search_library(*store, "harbourwindowbluecitymarket").size() == 1u);  // itself: a word match
+  (void)word;
+}
+
 class FixedSignal : public Signal {
  public:
   std::string name() const override { return "fixed"; }

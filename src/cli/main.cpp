@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error exits 2 like the other errors a user can act on (CLI11's
+    // own codes, 105-109, say nothing to a script).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const UserError& e) {
     std::fflush(stdout);
     std::cerr << "darkroom: " << e.what() << "\n";

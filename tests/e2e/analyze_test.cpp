@@ -15,6 +15,19 @@ TEST(Analyze, UnknownTaskIsAClearError) {
   EXPECT_EQ(r.out, "");
 }
 
+TEST(Cli, UsageErrorsExitTwoAndHelpExitsZero) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"analyze"}, {"analyze", "--no-such-option", "x.jpg"}, {"no-such-command"}, {}, {"--threads", "-3", "status"}}) {
+    auto r = dr::test::darkroom(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args) << ": " << r.err;
+    EXPECT_FALSE(r.err.empty());
+  }
+  auto help = dr::test::darkroom({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("analyze"), std::string::npos);
+  EXPECT_EQ(dr::test::darkroom({"--version"}).exit_code, 0);
+}
+
 TEST(Analyze, BadFilesGetAnErrorLineAndTheOthersArePrinted) {
   TempDir dir;
   dr::test::write_file(dir / "empty.jpg", "");

@@ -78,8 +78,13 @@ void list(catalog::Store& store, const Globals& g) {
   if (!store.read_only()) cluster(store, false);
   auto people = store.persons();
   std::map<int64_t, std::vector<int64_t>> faces_of;
-  for (const auto& f : store.all_faces())
-    if (f.person_id) faces_of[*f.person_id].push_back(f.id);
+  std::vector<std::pair<int64_t, int64_t>> unassigned;  // (face id, photo id): faces in no person
+  for (const auto& f : store.all_faces()) {
+    if (f.person_id)
+      faces_of[*f.person_id].push_back(f.id);
+    else
+      unassigned.emplace_back(f.id, f.photo_id);
+  }
   auto photo_path = [&](int64_t photo_id) {
     if (!photo_id) return std::string();
     auto p = store.photo(photo_id);
@@ -93,10 +98,12 @@ void list(catalog::Store& store, const Globals& g) {
                      {"faces", p.faces},
                      {"photo", photo_path(p.photo_id)},
                      {"face_ids", faces_of[p.id]}});
-    print_json_line({{"people", arr}});
+    auto loose = nlohmann::json::array();
+    for (auto [face, photo] : unassigned) loose.push_back({{"face", face}, {"photo", photo_path(photo)}});
+    print_json_line({{"people", arr}, {"unassigned", loose}});
     return;
   }
-  if (people.empty()) {
+  if (people.empty() && unassigned.empty()) {
     std::printf(
         "no people yet: faces are found by the faces task (`darkroom add --tasks faces`, then `darkroom work`)\n");
     return;
@@ -107,6 +114,12 @@ void list(catalog::Store& store, const Globals& g) {
     std::printf("%lld  %s  %lld face%s  %s  (faces %s)\n", (long long)p.id,
                 p.name.empty() ? "(unnamed)" : p.name.c_str(), (long long)p.faces, p.faces == 1 ? "" : "s",
                 photo_path(p.photo_id).c_str(), ids.c_str());
+  }
+  if (!unassigned.empty()) {
+    // A person forms from two or more similar faces of good quality; the rest wait here for a match or for the user.
+    std::printf("%s%zu face%s in no person (`darkroom people move FACE --to PERSON` places one):\n",
+                people.empty() ? "no people yet; " : "", unassigned.size(), unassigned.size() == 1 ? "" : "s");
+    for (auto [face, photo] : unassigned) std::printf("  face %lld  %s\n", (long long)face, photo_path(photo).c_str());
   }
 }
 

@@ -112,6 +112,14 @@ TEST(PeopleCli, GroupsNamesSearchesAndKeepsTheUsersDecisions) {
   // user's, in a person that is mostly the cameraman. So the named person has no faces and is not listed.
   EXPECT_FALSE(person_by_id(after, a).is_object()) << after;
   EXPECT_TRUE(found(lib, "collins").empty());
+  // It is listed among the faces in no person, with its photo, as the one a user may place by hand.
+  ASSERT_EQ(after["unassigned"].size(), 1u) << after;
+  EXPECT_EQ(fs::path(after["unassigned"][0]["photo"].get<std::string>()).filename(), "astronaut_mirrored.png");
+  auto text = dr_lib(lib, {"people"});
+  EXPECT_NE(text.out.find("1 face in no person"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("face " + std::to_string(after["unassigned"][0]["face"].get<int64_t>()) + "  "),
+            std::string::npos)
+      << text.out;
 
   // Merge: the cameraman's faces join the named person, which keeps its id and name.
   auto mg = dr_lib(lib, {"people", "merge", std::to_string(a), std::to_string(c)});

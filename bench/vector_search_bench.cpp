@@ -1,8 +1,8 @@
 // CLIP-style vector search: N embeddings of 512 floats (default N = 1,000,000; $DARKROOM_BENCH_VECTORS to change),
 // exact (flat inner product) against HNSW (M=16, efConstruction=40, efSearch 64 to 512 on the same graph), with
-// HNSW's recall@10 against exact. The data are clustered like real photo embeddings: 2,000 random unit centres, each vector a centre
-// plus Gaussian noise (sigma 0.6 / sqrt(512) per dimension), normalised; queries are drawn the same way.
-// Run once: build/bench/vector_search_bench --benchmark_min_time=1   (about 4 GiB of memory at 1M)
+// HNSW's recall@10 against exact. The data are clustered like real photo embeddings: 2,000 random unit centres, each
+// vector a centre plus Gaussian noise (sigma 0.6 / sqrt(512) per dimension), normalised; queries are drawn the same
+// way. Run once: build/bench/vector_search_bench --benchmark_min_time=1   (about 4 GiB of memory at 1M)
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -123,6 +123,13 @@ void BM_HnswLoadSaved(benchmark::State& state) {
 }
 BENCHMARK(BM_HnswLoadSaved)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-BENCHMARK(BM_SearchHnsw)->ArgName("efSearch")->Arg(64)->Arg(128)->Arg(256)->Arg(512)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_SearchHnsw)
+    ->ArgName("efSearch")
+    ->Arg(64)
+    ->Arg(128)
+    ->Arg(256)
+    ->Arg(512)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace

@@ -808,7 +808,7 @@ std::vector<DocumentHit> SqliteStore::search_documents(const std::string& q, siz
 }
 
 std::vector<DocumentHit> SqliteStore::search_substrings(const std::vector<std::string>& substrings,
-                                                     const std::string& kind, size_t limit) {
+                                                        const std::string& kind, size_t limit) {
   std::string q;
   for (const auto& sub : substrings) {
     if (sub.size() < 3) continue;  // the trigram index cannot look for less

@@ -12,15 +12,15 @@
 namespace dr::cli {
 
 struct Globals {
-  std::string library;          // --library / DARKROOM_LIBRARY
-  std::string models;           // --models / DARKROOM_MODELS
-  std::string device = "auto";  // --device / DARKROOM_DEVICE
-  std::string cuda_provider;    // --cuda-provider / DARKROOM_CUDA_PROVIDER
-  int threads = 0;              // --threads (0: all cores)
+  std::string library;            // --library / DARKROOM_LIBRARY
+  std::string models;             // --models / DARKROOM_MODELS
+  std::string device = "auto";    // --device / DARKROOM_DEVICE
+  std::string cuda_provider;      // --cuda-provider / DARKROOM_CUDA_PROVIDER
+  int threads = 0;                // --threads (0: all cores)
   bool no_graph_rewrite = false;  // --no-graph-rewrite / DARKROOM_NO_GRAPH_REWRITE: models loaded as they are
-  bool json = false;            // --json
-  bool quiet = false;           // --quiet: no progress output
-  int exit_code = 0;            // set by the subcommand that ran
+  bool json = false;              // --json
+  bool quiet = false;             // --quiet: no progress output
+  int exit_code = 0;              // set by the subcommand that ran
 };
 
 // An error the user can act on: printed as "darkroom: <message>" with exit status `code`.

@@ -12,9 +12,7 @@ int threads(const Globals& g) {
   return g.threads > 0 ? g.threads : int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-std::string models_dir(const Globals& g) {
-  return g.models.empty() ? runtime::ModelStore::default_dir() : g.models;
-}
+std::string models_dir(const Globals& g) { return g.models.empty() ? runtime::ModelStore::default_dir() : g.models; }
 
 runtime::ModelStore model_store(const Globals& g) {
   std::string dir = models_dir(g);

@@ -1,13 +1,13 @@
 #include "runtime/graph_rewrite.h"
 
-#include "runtime/wire.h"
-
 #include <cstdint>
 #include <cstring>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "runtime/wire.h"
 
 namespace dr::runtime {
 namespace {
@@ -38,17 +38,17 @@ namespace graph_f {
 constexpr uint32_t node = 1, initializer = 5, output = 12;
 }
 namespace node_f {
-constexpr uint32_t input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7;
+constexpr uint32_t input = 1, output = 2, op_type = 4, attribute = 5, domain = 7;
 }
 namespace attr_f {
-constexpr uint32_t name = 1, f = 2, i = 3, s = 4, t = 5, g = 6, ints = 8, graphs = 11, type = 20;
+constexpr uint32_t name = 1, f = 2, s = 4, t = 5, g = 6, ints = 8, graphs = 11, type = 20;
 constexpr uint64_t type_float = 1;
-}
+}  // namespace attr_f
 namespace tensor_f {
 constexpr uint32_t dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9, external_data = 13,
                    data_location = 14;
 constexpr uint64_t type_float = 1;
-}
+}  // namespace tensor_f
 
 // A FLOAT tensor's shape and values (raw_data or float_data); nullopt for other types, external data or bad bytes.
 struct FloatTensor {

@@ -159,8 +159,8 @@ bool read_outputs(const std::string& path, std::vector<std::vector<float>>& outs
 // The largest difference between the two runs, relative to the CPU output's range; empty when they agree.
 std::string compare_outputs(const std::vector<std::vector<float>>& cpu, const std::vector<std::vector<float>>& gpu,
                             const std::vector<std::string>& names) {
-  if (cpu.size() != gpu.size()) return "the GPU gave " + std::to_string(gpu.size()) + " outputs, the CPU " +
-                                        std::to_string(cpu.size());
+  if (cpu.size() != gpu.size())
+    return "the GPU gave " + std::to_string(gpu.size()) + " outputs, the CPU " + std::to_string(cpu.size());
   for (size_t k = 0; k < cpu.size(); ++k) {
     if (cpu[k].size() != gpu[k].size())
       return "output " + names[k] + " has " + std::to_string(gpu[k].size()) + " values on the GPU, " +
@@ -222,9 +222,12 @@ DeviceRequest DeviceRequest::parse(const std::string& s) {
 
 std::string DeviceRequest::str() const {
   switch (kind) {
-    case Auto: return "auto";
-    case Cpu: return "cpu";
-    default: return "cuda:" + std::to_string(index);
+    case Auto:
+      return "auto";
+    case Cpu:
+      return "cpu";
+    default:
+      return "cuda:" + std::to_string(index);
   }
 }
 
@@ -325,9 +328,10 @@ std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, boo
     if (in.read(bytes.data(), std::streamsize(size))) {
       RewriteStats stats;
       if (auto rewritten = rewrite_graph(bytes, &stats)) {
-        spdlog::debug("{}: rewritten ({} affine folds into the next convolution, {} into the previous one, {} "
-                      "hard-swish)",
-                      path, stats.affine_into_next_conv, stats.affine_into_conv, stats.hard_swish);
+        spdlog::debug(
+            "{}: rewritten ({} affine folds into the next convolution, {} into the previous one, {} "
+            "hard-swish)",
+            path, stats.affine_into_next_conv, stats.affine_into_conv, stats.hard_swish);
         return std::make_unique<Ort::Session>(*env_, rewritten->data(), rewritten->size(), so);
       }
     }
@@ -374,7 +378,7 @@ std::vector<std::vector<float>> run_probe_input(Ort::Session& s, const nlohmann:
 }
 
 std::string cache_key(const ModelEntry& entry, const std::string& sha256, const GpuInfo& g) {
-  struct stat st{};
+  struct stat st {};
   stat(g.provider_library.c_str(), &st);
   std::ostringstream k;
   k << entry.id << "|" << sha256 << "|" << g.provider_library << "|" << st.st_size << "|" << st.st_mtim.tv_sec << "|"
@@ -496,8 +500,8 @@ std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::strin
       s->on_gpu_ = true;
     } catch (const Ort::Exception& e) {
       p.provider = kCpu;
-      p.fallback_reason = "the CUDA session of " + entry.id + " could not be created (" + e.what() +
-                          "); using the CPU for this model";
+      p.fallback_reason =
+          "the CUDA session of " + entry.id + " could not be created (" + e.what() + "); using the CPU for this model";
       spdlog::warn("{}", *p.fallback_reason);
     }
   }

@@ -29,7 +29,7 @@ struct Options {
   std::string cuda_provider;  // path of libonnxruntime_providers_cuda.so; empty = beside libonnxruntime
   std::string probe_cache;    // file that keeps probe verdicts; empty = none
   int probe_timeout_ms = 120000;
-  std::string self_exe;  // the darkroom binary, spawned for probes; empty = /proc/self/exe
+  std::string self_exe;        // the darkroom binary, spawned for probes; empty = /proc/self/exe
   bool rewrite_graphs = true;  // apply graph_rewrite.h's exact rewrites to models of up to 64 MiB
 };
 
@@ -59,7 +59,7 @@ class Session {
   const std::string& sha256() const { return sha256_; }
   const std::vector<std::string>& input_names() const { return in_names_; }
   const std::vector<std::string>& output_names() const { return out_names_; }
-  std::vector<int64_t> input_shape(size_t i) const;   // -1 for dynamic dimensions
+  std::vector<int64_t> input_shape(size_t i) const;  // -1 for dynamic dimensions
   std::vector<int64_t> output_shape(size_t i) const;
   ONNXTensorElementDataType input_type(size_t i) const;
   Placement placement() const;
@@ -76,8 +76,8 @@ class Session {
 
   Runtime* rt_ = nullptr;
   std::string id_, sha256_, path_;
-  std::unique_ptr<Ort::Session> cpu_;    // always created when the model runs on the CPU; lazily otherwise
-  std::unique_ptr<Ort::Session> gpu_;    // only when the probe passed
+  std::unique_ptr<Ort::Session> cpu_;  // always created when the model runs on the CPU; lazily otherwise
+  std::unique_ptr<Ort::Session> gpu_;  // only when the probe passed
   std::atomic<bool> on_gpu_{false};
   mutable std::mutex mu_;
   Placement placement_;

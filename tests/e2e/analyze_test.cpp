@@ -16,8 +16,11 @@ TEST(Analyze, UnknownTaskIsAClearError) {
 }
 
 TEST(Cli, UsageErrorsExitTwoAndHelpExitsZero) {
-  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"analyze"}, {"analyze", "--no-such-option", "x.jpg"}, {"no-such-command"}, {}, {"--threads", "-3", "status"}}) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{{"analyze"},
+                                                                             {"analyze", "--no-such-option", "x.jpg"},
+                                                                             {"no-such-command"},
+                                                                             {},
+                                                                             {"--threads", "-3", "status"}}) {
     auto r = dr::test::darkroom(args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args) << ": " << r.err;
     EXPECT_FALSE(r.err.empty());

@@ -128,15 +128,21 @@ TEST(LibraryText, SearchFindsPhotosByTheirWords) {
   save(dr::test::plain_sample().rgb, dir / "photos/sign.png");
   // A long line that has "harbour" too: a weaker match than the sign's three-word line.
   save(dr::test::draw_lines(cv::Mat(200, 1100, CV_8UC3, cv::Scalar(250, 250, 250)),
-                            {{"boats leave the old harbour for the islands every morning at nine", cv::FONT_HERSHEY_SIMPLEX,
-                              0.8, {20, 20, 20}, 2}})
+                            {{"boats leave the old harbour for the islands every morning at nine",
+                              cv::FONT_HERSHEY_SIMPLEX,
+                              0.8,
+                              {20, 20, 20},
+                              2}})
            .rgb,
        dir / "photos/timetable.png");
   save(cv::Mat(300, 400, CV_8UC3, cv::Scalar(90, 140, 200)), dir / "photos/blank.png");
   // Small print: read without its spaces (see CropMarginSettingsReachTheRecognizer), found through the glued words.
   save(dr::test::draw_lines(cv::Mat(60, 900, CV_8UC3, cv::Scalar(250, 250, 250)),
-                            {{"bicycles parked behind the lighthouse cafe every weekend", cv::FONT_HERSHEY_SIMPLEX, 0.55,
-                              {20, 20, 20}, 1}},
+                            {{"bicycles parked behind the lighthouse cafe every weekend",
+                              cv::FONT_HERSHEY_SIMPLEX,
+                              0.55,
+                              {20, 20, 20},
+                              1}},
                             20, 20)
            .rgb,
        dir / "photos/small_print.png");
@@ -173,7 +179,7 @@ TEST(LibraryText, SearchFindsPhotosByTheirWords) {
   EXPECT_EQ(paths(search("HARBOUR STREET")), std::vector<std::string>{"sign.png"});  // case; both words in a line
   EXPECT_EQ(paths(search("härbour street")), std::vector<std::string>{"sign.png"});  // accents
   EXPECT_EQ(paths(search("isl*")), std::vector<std::string>{"timetable.png"});       // prefix
-  auto bread = search("\"fresh bread\"");                                           // phrase
+  auto bread = search("\"fresh bread\"");                                            // phrase
   ASSERT_EQ(paths(bread), std::vector<std::string>{"sign.png"});
   EXPECT_EQ(bread[0]["matched"], nlohmann::json::array({"text: Fresh bread and coffee"}));
   EXPECT_TRUE(search("\"bread fresh\"").empty());  // a phrase keeps its order

@@ -83,8 +83,8 @@ TEST_F(SearchTest, WordsThatOcrGluedTogetherAreFoundAtHalfScore) {
   int64_t glued = add("glued.jpg", "2020-01-01", "text",
                       {{"lines", {{{"text", "harbourwindowbluecitymarket"}}, {{"text", "Open 9-17"}}}}, {"full", ""}});
   int64_t spaced = add("spaced.jpg", "2020-01-01", "text", {{"lines", {{{"text", "the window"}}}}, {"full", ""}});
-  int64_t word = add("word.jpg", "2020-01-01", "text",
-                     {{"lines", {{{"text", "internationalisation locate"}}}}, {"full", ""}});
+  int64_t word =
+      add("word.jpg", "2020-01-01", "text", {{"lines", {{{"text", "internationalisation locate"}}}}, {"full", ""}});
   auto window = search_library(*store, "window");
   ASSERT_EQ(window.size(), 2u);
   EXPECT_EQ(window[0].photo_id, spaced);  // a word match ranks first

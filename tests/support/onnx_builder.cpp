@@ -1,17 +1,21 @@
 #include "support/onnx_builder.h"
 
-#include "runtime/wire.h"
-
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+
+#include "runtime/wire.h"
 
 namespace dr::test::onnx {
 namespace {
 
 // Protobuf wire format from the runtime's own writer (runtime/wire.h).
-void int_field(std::string& out, int field, int64_t v) { runtime::wire::put_varint_field(out, uint32_t(field), uint64_t(v)); }
-void bytes_field(std::string& out, int field, const std::string& b) { runtime::wire::put_bytes(out, uint32_t(field), b); }
+void int_field(std::string& out, int field, int64_t v) {
+  runtime::wire::put_varint_field(out, uint32_t(field), uint64_t(v));
+}
+void bytes_field(std::string& out, int field, const std::string& b) {
+  runtime::wire::put_bytes(out, uint32_t(field), b);
+}
 
 std::string tensor_msg(const Tensor& t) {
   std::string m;

@@ -70,9 +70,9 @@ class Tokenizer {
   int32_t start_ = kStart, end_ = kEnd;
   std::array<int32_t, 256> byte_id_{}, byte_end_id_{};  // a byte's symbol alone, and as the end of a word
   std::vector<int32_t> merged_id_;                      // merge rank -> the id of the symbol it makes
-  std::unordered_map<uint64_t, int32_t> ranks_;   // (left id << 32 | right id) -> merge rank
-  std::vector<std::string> vocab_;                // id -> symbol string (byte-encoded UTF-8)
-  std::unordered_map<std::string, int32_t> ids_;  // symbol string -> id
+  std::unordered_map<uint64_t, int32_t> ranks_;         // (left id << 32 | right id) -> merge rank
+  std::vector<std::string> vocab_;                      // id -> symbol string (byte-encoded UTF-8)
+  std::unordered_map<std::string, int32_t> ids_;        // symbol string -> id
 };
 
 }  // namespace dr::analyzers::clip

@@ -10,7 +10,6 @@
 #include <numeric>
 
 #include "analyzers/clip/clip_task.h"
-
 #include "support/cli.h"
 #include "support/test_models.h"
 

@@ -185,9 +185,10 @@ nlohmann::json hf_json_from_merges(bool pairs) {
 }
 
 TEST(ClipTokenizer, HuggingFaceJsonGivesTheSameIdsAsTheMergesFile) {
-  const std::vector<std::string> texts = {"a photo of a cat",  "Sunset over the BEACH!!", "it's 2024, isn't it?",
-                                          "café crème brûlée", "東京の夜景",              "🐱 kitten 😺",
-                                          "&amp; 3.14159 m²",  ""};
+  const std::vector<std::string> texts = {"a photo of a cat",     "Sunset over the BEACH!!",
+                                          "it's 2024, isn't it?", "café crème brûlée",
+                                          "東京の夜景",           "🐱 kitten 😺",
+                                          "&amp; 3.14159 m²",     ""};
   for (bool pairs : {false, true}) {
     Tokenizer hf = Tokenizer::from_hf_json(hf_json_from_merges(pairs));
     EXPECT_EQ(hf.start_id(), 49406);
@@ -205,13 +206,9 @@ TEST(ClipTokenizer, HuggingFaceJsonIdsComeFromTheFile) {
   vocab["ab"] = 7;
   vocab["abc</w>"] = 5;
   vocab["xy"] = 9;  // in the vocabulary but made by no merge
-  nlohmann::json j = {{"model",
-                       {{"type", "BPE"},
-                        {"end_of_word_suffix", "</w>"},
-                        {"vocab", vocab},
-                        {"merges", {"a b", "ab c</w>"}}}},
-                      {"added_tokens",
-                       {{{"id", 3}, {"content", "<|startoftext|>"}}, {{"id", 4}, {"content", "<|endoftext|>"}}}}};
+  nlohmann::json j = {
+      {"model", {{"type", "BPE"}, {"end_of_word_suffix", "</w>"}, {"vocab", vocab}, {"merges", {"a b", "ab c</w>"}}}},
+      {"added_tokens", {{{"id", 3}, {"content", "<|startoftext|>"}}, {{"id", 4}, {"content", "<|endoftext|>"}}}}};
   Tokenizer t = Tokenizer::from_hf_json(j);
   EXPECT_EQ(t.encode("abc"), std::vector<int32_t>{5});
   // "ab" ends the word: (a, b</w>) is not the pair (a, b), so nothing merges.

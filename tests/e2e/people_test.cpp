@@ -108,13 +108,16 @@ TEST(PeopleCli, GroupsNamesSearchesAndKeepsTheUsersDecisions) {
   EXPECT_EQ(person_by_id(after, c)["faces"], 3) << after;
   EXPECT_TRUE(has(person_by_id(after, c)["face_ids"], rejected)) << after;
 
-  // The mirrored astronaut is left alone: one face never makes a person, and the faces it matches are now the
+  // The other astronaut face is left alone: one face never makes a person, and the faces it matches are now the
   // user's, in a person that is mostly the cameraman. So the named person has no faces and is not listed.
   EXPECT_FALSE(person_by_id(after, a).is_object()) << after;
   EXPECT_TRUE(found(lib, "collins").empty());
-  // It is listed among the faces in no person, with its photo, as the one a user may place by hand.
+  // It is listed among the faces in no person, with its photo, as the one a user may place by hand. (Which of the
+  // two astronaut faces was rejected above depends on the order two workers stored them in.)
   ASSERT_EQ(after["unassigned"].size(), 1u) << after;
-  EXPECT_EQ(fs::path(after["unassigned"][0]["photo"].get<std::string>()).filename(), "astronaut_mirrored.png");
+  EXPECT_EQ(after["unassigned"][0]["face"], astronaut["face_ids"][1]) << after;
+  EXPECT_EQ(fs::path(after["unassigned"][0]["photo"].get<std::string>()).filename().string().rfind("astronaut", 0), 0u)
+      << after;
   auto text = dr_lib(lib, {"people"});
   EXPECT_NE(text.out.find("1 face in no person"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("face " + std::to_string(after["unassigned"][0]["face"].get<int64_t>()) + "  "),

@@ -241,30 +241,24 @@ class Rewriter {
   int fold_affine_into_next_conv() {
     int count = 0;
     for (size_t k = 0; k < nodes_.size(); ++k) {
-      if (!live(k, "Mul")) continue;
-      auto [h, s] = operand_and_scalar(nodes_[k]);
-      if (!s) continue;
-      auto add = only_consumer(nodes_[k].out[0], "Add");
-      if (!add) continue;
-      auto [m, b] = operand_and_scalar(nodes_[*add]);
-      if (!b || m != nodes_[k].out[0]) continue;
-      auto conv = only_consumer(nodes_[*add].out[0], "Conv");
-      if (!conv || nodes_[*conv].in[0] != nodes_[*add].out[0] || !unpadded(nodes_[*conv])) continue;
-      auto w = tensor(nodes_[*conv].in.size() > 1 ? nodes_[*conv].in[1] : "");
-      if (!w || w->dims.size() < 3 || w->dims[0] <= 0) continue;
-      auto bias = conv_bias(nodes_[*conv], w->dims[0]);
-      if (!bias) continue;
-      const size_t outs = size_t(w->dims[0]), per = w->values.size() / outs;
+      auto a = affine_at(k);
+      if (!a) continue;
+      auto conv = only_consumer(nodes_[a->add].out[0], "Conv");
+      if (!conv || nodes_[*conv].in[0] != nodes_[a->add].out[0] || !unpadded(nodes_[*conv])) continue;
+      auto p = conv_params(*conv);
+      if (!p) continue;
+      auto& [w, bias] = *p;
+      const size_t outs = bias.values.size(), per = w.values.size() / outs;
       for (size_t o = 0; o < outs; ++o) {
         double sum = 0;
-        for (size_t i = 0; i < per; ++i) sum += w->values[o * per + i];
-        bias->values[o] += float(*b * sum);
+        for (size_t i = 0; i < per; ++i) sum += w.values[o * per + i];
+        bias.values[o] += float(a->b * sum);
       }
-      for (auto& v : w->values) v *= *s;
-      set_weights(*conv, std::move(*w), std::move(*bias));
-      set_input(*conv, 0, h);
-      kill(k);
-      kill(*add);
+      for (auto& v : w.values) v *= a->s;
+      set_weights(*conv, std::move(w), std::move(bias));
+      set_input(*conv, 0, a->operand);
+      kill(a->mul);
+      kill(a->add);
       ++count;
     }
     return count;
@@ -276,23 +270,17 @@ class Rewriter {
     for (size_t k = 0; k < nodes_.size(); ++k) {
       if (!live(k, "Conv") || nodes_[k].in.size() < 2) continue;
       auto mul = only_consumer(nodes_[k].out[0], "Mul");
-      if (!mul) continue;
-      auto [c, s] = operand_and_scalar(nodes_[*mul]);
-      if (!s || c != nodes_[k].out[0]) continue;
-      auto add = only_consumer(nodes_[*mul].out[0], "Add");
-      if (!add) continue;
-      auto [m, b] = operand_and_scalar(nodes_[*add]);
-      if (!b || m != nodes_[*mul].out[0]) continue;
-      auto w = tensor(nodes_[k].in[1]);
-      if (!w || w->dims.size() < 3 || w->dims[0] <= 0) continue;
-      auto bias = conv_bias(nodes_[k], w->dims[0]);
-      if (!bias) continue;
-      for (auto& v : w->values) v *= *s;
-      for (auto& v : bias->values) v = v * *s + *b;
-      set_weights(k, std::move(*w), std::move(*bias));
-      change(k).out[0] = nodes_[*add].out[0];
-      kill(*mul);
-      kill(*add);
+      auto a = mul ? affine_at(*mul) : std::nullopt;
+      if (!a || a->operand != nodes_[k].out[0]) continue;
+      auto p = conv_params(k);
+      if (!p) continue;
+      auto& [w, bias] = *p;
+      for (auto& v : w.values) v *= a->s;
+      for (auto& v : bias.values) v = v * a->s + a->b;
+      set_weights(k, std::move(w), std::move(bias));
+      change(k).out[0] = nodes_[a->add].out[0];
+      kill(a->mul);
+      kill(a->add);
       ++count;
     }
     return count;
@@ -448,6 +436,32 @@ class Rewriter {
     if (!b || b->values.size() != size_t(outs)) return std::nullopt;
     b->dims = {outs};
     return b;
+  }
+
+  // Mul(operand, s) at node `mul`, then Add(., b) as its only consumer, s and b constant scalars.
+  struct Affine {
+    std::string operand;
+    float s = 1, b = 0;
+    size_t mul = 0, add = 0;
+  };
+  std::optional<Affine> affine_at(size_t mul) const {
+    if (!live(mul, "Mul")) return std::nullopt;
+    auto [operand, s] = operand_and_scalar(nodes_[mul]);
+    if (!s) return std::nullopt;
+    auto add = only_consumer(nodes_[mul].out[0], "Add");
+    if (!add) return std::nullopt;
+    auto [m, b] = operand_and_scalar(nodes_[*add]);
+    if (!b || m != nodes_[mul].out[0]) return std::nullopt;
+    return Affine{operand, *s, *b, mul, *add};
+  }
+
+  // A convolution's weights [outs, ins / group, kernel...] and biases [outs] (zeros when it has none).
+  std::optional<std::pair<FloatTensor, FloatTensor>> conv_params(size_t conv) const {
+    auto w = tensor(nodes_[conv].in.size() > 1 ? nodes_[conv].in[1] : "");
+    if (!w || w->dims.size() < 3 || w->dims[0] <= 0) return std::nullopt;
+    auto bias = conv_bias(nodes_[conv], w->dims[0]);
+    if (!bias) return std::nullopt;
+    return std::pair{std::move(*w), std::move(*bias)};
   }
 
   Node& change(size_t k) {

@@ -121,15 +121,15 @@ class TextSignal : public Signal {
   // word (a phrase without its spaces) inside such a run of glued letters, scored at half a word match (and above
   // photos that have only some of the words). A word counts only inside a run of 24 characters or more, longer
   // than nearly every real word, so that "nation" does not find "internationalisation"; words shorter than 4
-  // characters are not looked for this way.
+  // characters are left out of this check ("the lighthouse" finds "...thelighthousecafe..."), and a query of only
+  // such words is not looked for this way.
   static std::vector<SearchHit> glued(catalog::Store& store, const std::string& words, size_t limit) {
     std::vector<std::string> subs;
     for (const auto& t : terms_of(words)) {
       std::string w;
       for (char c : t.text)
         if (c != ' ') w += char(std::tolower(static_cast<unsigned char>(c)));
-      if (w.size() < 4) return {};  // every word must be found; a short one cannot be, this way
-      subs.push_back(w);
+      if (w.size() >= 4) subs.push_back(w);  // shorter ones ("the", "at") are too common inside other words
     }
     if (subs.empty()) return {};
     std::map<int64_t, SearchHit> by_photo;

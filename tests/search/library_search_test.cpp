@@ -101,7 +101,8 @@ TEST_F(SearchTest, WordsThatOcrGluedTogetherAreFoundAtHalfScore) {
   ASSERT_EQ(partial.size(), 1u);
   EXPECT_EQ(partial[0].photo_id, spaced);
   EXPECT_DOUBLE_EQ(partial[0].score, 0.4);
-  EXPECT_TRUE(search_library(*store, "cat").empty());     // too short to look for inside words ("locate")
+  EXPECT_TRUE(search_library(*store, "cat").empty());  // too short to look for inside words ("locate")
+  EXPECT_EQ(search_library(*store, "the blue market").at(0).photo_id, glued);  // "the" is left out of the check
   EXPECT_TRUE(search_library(*store, "nation").empty());  // "internationalisation" is one real word's length
   EXPECT_TRUE(search_library(*store, "harbourwindowbluecitymarket").size() == 1u);  // itself: a word match
   (void)word;

@@ -808,22 +808,30 @@ std::vector<DocumentHit> SqliteStore::search_documents(const std::string& q, siz
 }
 
 std::vector<DocumentHit> SqliteStore::search_substrings(const std::vector<std::string>& substrings,
-                                                        const std::string& kind, size_t limit) {
+                                                        const std::string& kind,
+                                                        const std::function<bool(const std::string&)>& keep,
+                                                        size_t limit) {
   std::string q;
   for (const auto& sub : substrings) {
-    if (sub.size() < 3) continue;  // the trigram index cannot look for less
+    size_t chars = 0;  // the trigram index cannot look for fewer than 3 characters (not bytes)
+    for (unsigned char c : sub) chars += (c & 0xC0) != 0x80;
+    if (chars < 3) return {};
     std::string quoted = "\"";
     for (char c : sub) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
     q += (q.empty() ? "" : " ") + quoted + "\"";
   }
-  if (q.empty()) return {};
+  if (q.empty() || limit == 0) return {};
   return guarded("searching", [&] {
+    // No LIMIT: `keep` decides, and a common word's first rows may all be refused.
     Stmt s(*db_,
            "SELECT d.photo_id, d.kind, d.text FROM documents_trigram JOIN documents d ON d.id=documents_trigram.rowid "
-           "WHERE documents_trigram MATCH ?1 AND d.kind=?2 LIMIT ?3");
-    s.bind(1, q).bind(2, kind).bind(3, int64_t(limit));
+           "WHERE documents_trigram MATCH ?1 AND d.kind=?2");
+    s.bind(1, q).bind(2, kind);
     std::vector<DocumentHit> out;
-    while (s.step()) out.push_back(DocumentHit{s.i64(0), 0.0, s.text(1), s.text(2)});
+    while (out.size() < limit && s.step()) {
+      std::string text = s.text(2);
+      if (keep(text)) out.push_back(DocumentHit{s.i64(0), 0.0, s.text(1), std::move(text)});
+    }
     return out;
   });
 }

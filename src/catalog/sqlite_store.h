@@ -61,6 +61,7 @@ class SqliteStore final : public Store {
   std::vector<std::pair<int64_t, nlohmann::json>> results_of_task(const std::string& task) override;
   std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit) override;
   std::vector<DocumentHit> search_substrings(const std::vector<std::string>& substrings, const std::string& kind,
+                                             const std::function<bool(const std::string&)>& keep,
                                              size_t limit) override;
   std::vector<std::pair<int64_t, std::string>> photos_by_date(const std::string& prefix, size_t limit) override;
   std::vector<FaceRow> faces_of(int64_t photo_id) override;

@@ -201,9 +201,12 @@ class Store {
   // Full-text search over the derived documents (FTS5 MATCH syntax); best first.
   virtual std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit) = 0;
   // Documents of one kind holding every one of `substrings` (3 characters or more each; case-insensitive) anywhere,
-  // inside words too; unranked (score 0). For words that OCR glued together ("harbourwindow").
+  // inside words too, that `keep` accepts (asked of each candidate's text, in catalog order), up to `limit`;
+  // unranked (score 0). For words that OCR glued together ("harbourwindow").
   virtual std::vector<DocumentHit> search_substrings(const std::vector<std::string>& substrings,
-                                                     const std::string& kind, size_t limit) = 0;
+                                                     const std::string& kind,
+                                                     const std::function<bool(const std::string&)>& keep,
+                                                     size_t limit) = 0;
   // Photos taken (or, without EXIF date, modified) on a date starting with `prefix` ("2019", "2019-07").
   virtual std::vector<std::pair<int64_t, std::string>> photos_by_date(const std::string& prefix, size_t limit) = 0;
   virtual std::vector<FaceRow> faces_of(int64_t photo_id) = 0;

@@ -35,7 +35,7 @@ namespace model_f {
 constexpr uint32_t graph = 7;
 }
 namespace graph_f {
-constexpr uint32_t node = 1, initializer = 5, output = 12;
+constexpr uint32_t node = 1, initializer = 5, input = 11, output = 12;
 }
 namespace node_f {
 constexpr uint32_t input = 1, output = 2, op_type = 4, attribute = 5, domain = 7;
@@ -95,7 +95,7 @@ std::optional<FloatTensor> read_tensor(std::string_view tensor) {
   }
   uint64_t count = 1;
   for (auto d : t.dims) {
-    if (d < 0) return std::nullopt;
+    if (d < 0 || (d > 0 && count > UINT64_MAX / uint64_t(d))) return std::nullopt;
     count *= uint64_t(d);
   }
   if (type != tensor_f::type_float || count != t.values.size()) return std::nullopt;
@@ -190,6 +190,7 @@ class Rewriter {
     auto fs = parse(graph);
     if (!fs) return false;
     fields_ = std::move(*fs);
+    std::set<std::string> graph_inputs;
     for (size_t i = 0; i < fields_.size(); ++i) {
       const Field& f = fields_[i];
       if (f.wire != Bytes) continue;
@@ -215,12 +216,16 @@ class Rewriter {
       } else if (f.num == graph_f::initializer) {
         if (has_external_data(f.bytes)) return false;  // loaded from memory, its files could not be found
         tensors_[std::string(tensor_name(f.bytes))] = f.bytes;
-      } else if (f.num == graph_f::output) {
+      } else if (f.num == graph_f::output || f.num == graph_f::input) {
         if (auto vf = parse(f.bytes))
           for (const auto& x : *vf)
-            if (x.num == 1 && x.wire == Bytes) graph_outputs_.insert(std::string(x.bytes));
+            if (x.num == 1 && x.wire == Bytes)
+              (f.num == graph_f::output ? graph_outputs_ : graph_inputs).insert(std::string(x.bytes));
       }
     }
+    // An initializer that is also a graph input (IR version 3 and before) is only a default the caller may replace:
+    // never a constant to fold.
+    for (const auto& name : graph_inputs) tensors_.erase(name);
     for (size_t k = 0; k < nodes_.size(); ++k) {
       const Node& n = nodes_[k];
       for (auto& i : n.in) consumers_[i].insert(k);
@@ -458,7 +463,8 @@ class Rewriter {
   // A convolution's weights [outs, ins / group, kernel...] and biases [outs] (zeros when it has none).
   std::optional<std::pair<FloatTensor, FloatTensor>> conv_params(size_t conv) const {
     auto w = tensor(nodes_[conv].in.size() > 1 ? nodes_[conv].in[1] : "");
-    if (!w || w->dims.size() < 3 || w->dims[0] <= 0) return std::nullopt;
+    if (!w || w->dims.size() < 3 || w->dims[0] <= 0 || w->values.empty() || size_t(w->dims[0]) > w->values.size())
+      return std::nullopt;
     auto bias = conv_bias(nodes_[conv], w->dims[0]);
     if (!bias) return std::nullopt;
     return std::pair{std::move(*w), std::move(*bias)};

@@ -332,7 +332,12 @@ std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, boo
             "{}: rewritten ({} affine folds into the next convolution, {} into the previous one, {} "
             "hard-swish)",
             path, stats.affine_into_next_conv, stats.affine_into_conv, stats.hard_swish);
-        return std::make_unique<Ort::Session>(*env_, rewritten->data(), rewritten->size(), so);
+        try {
+          return std::make_unique<Ort::Session>(*env_, rewritten->data(), rewritten->size(), so);
+        } catch (const Ort::Exception& e) {
+          // A rewrite ONNX Runtime refuses is a bug here, not in the model: load the file as it is.
+          spdlog::warn("{}: the rewritten graph did not load ({}); loading the model as it is", path, e.what());
+        }
       }
     }
   }
@@ -377,12 +382,15 @@ std::vector<std::vector<float>> run_probe_input(Ort::Session& s, const nlohmann:
   return flatten(outs);
 }
 
-std::string cache_key(const ModelEntry& entry, const std::string& sha256, const GpuInfo& g) {
+// The probe ran the model as loaded: rewritten (graph_rewrite.h, this version of it) or as it is.
+constexpr const char* kRewriteVersion = "rewrite-1";
+
+std::string cache_key(const ModelEntry& entry, const std::string& sha256, const GpuInfo& g, bool rewrite) {
   struct stat st {};
   stat(g.provider_library.c_str(), &st);
   std::ostringstream k;
   k << entry.id << "|" << sha256 << "|" << g.provider_library << "|" << st.st_size << "|" << st.st_mtim.tv_sec << "|"
-    << g.name << "|" << g.driver;
+    << g.name << "|" << g.driver << "|" << (rewrite ? kRewriteVersion : "as-is");
   return k.str();
 }
 
@@ -411,7 +419,7 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
     return p;
   }
   // A verdict for this (model, provider library, GPU, driver) from an earlier run?
-  std::string key = cache_key(entry, sha256, g);
+  std::string key = cache_key(entry, sha256, g, opts_.rewrite_graphs);
   if (!opts_.probe_cache.empty()) {
     auto cache = read_json_file(opts_.probe_cache);
     if (cache.contains(key)) {

@@ -86,11 +86,13 @@ class TextSignal : public Signal {
     std::string all = to_fts_query(words);
     if (all.empty()) return {};
     auto docs = store.search_documents(all, limit * 4);
-    // Photos with only some of the words rank below those with all of them (glued ones included, see glued()).
-    double scale = 1.0;
+    // Scores: a line with every word 0.5 to 1 (by bm25, relative to the best), words glued together 0.45 (see
+    // glued()), a photo with only some of the words 0 to 0.4.
+    double base = 0.5, span = 0.5;
     if (docs.empty()) {
       docs = store.search_documents(to_fts_query(words, " OR "), limit * 4);
-      scale = 0.4;
+      base = 0;
+      span = 0.4;
     }
     std::map<int64_t, SearchHit> by_photo;
     std::vector<int64_t> order;
@@ -108,7 +110,7 @@ class TextSignal : public Signal {
     std::vector<SearchHit> out;
     for (auto id : order) {
       auto h = by_photo[id];
-      h.score = scale * (best > 0 ? h.score / best : 1.0);
+      h.score = base + span * (best > 0 ? h.score / best : 1.0);
       out.push_back(std::move(h));
     }
     for (auto& h : glued(store, words, limit))
@@ -118,37 +120,45 @@ class TextSignal : public Signal {
 
  private:
   // OCR of small text sometimes loses a line's spaces ("harbourwindowbluecity"): photos whose text has every query
-  // word (a phrase without its spaces) inside such a run of glued letters, scored at half a word match (and above
-  // photos that have only some of the words). A word counts only inside a run of 24 characters or more, longer
-  // than nearly every real word, so that "nation" does not find "internationalisation"; words shorter than 4
+  // word (a phrase without its spaces) inside such a run of glued letters, scored 0.45, below any line that has
+  // all the words and above photos that have only some. A word counts only inside a run of 24 characters or more,
+  // longer than nearly every real word, so that "nation" does not find "internationalisation"; words shorter than 4
   // characters are left out of this check ("the lighthouse" finds "...thelighthousecafe..."), and a query of only
-  // such words is not looked for this way.
+  // such words is not looked for this way. Lengths are in characters; letters are compared in ASCII lower case.
   static std::vector<SearchHit> glued(catalog::Store& store, const std::string& words, size_t limit) {
+    auto chars = [](const std::string& s) {
+      size_t n = 0;
+      for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+      return n;
+    };
+    auto lower = [](std::string s) {
+      for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
     std::vector<std::string> subs;
     for (const auto& t : terms_of(words)) {
       std::string w;
       for (char c : t.text)
-        if (c != ' ') w += char(std::tolower(static_cast<unsigned char>(c)));
-      if (w.size() >= 4) subs.push_back(w);  // shorter ones ("the", "at") are too common inside other words
+        if (c != ' ') w += c;
+      if (chars(w) >= 4) subs.push_back(lower(w));  // shorter ones ("the", "at") are too common inside other words
     }
     if (subs.empty()) return {};
-    std::map<int64_t, SearchHit> by_photo;
-    std::vector<int64_t> order;
-    for (const auto& d : store.search_substrings(subs, "text", limit * 4)) {
-      std::string lower;
-      for (char c : d.text) lower += char(std::tolower(static_cast<unsigned char>(c)));
-      std::istringstream tokens(lower);
+    auto inside_runs = [&](const std::string& text) {
+      std::istringstream tokens(lower(text));
       std::vector<std::string> runs;
       for (std::string tok; tokens >> tok;)
-        if (tok.size() >= 24) runs.push_back(tok);
-      bool all = true;
+        if (chars(tok) >= 24) runs.push_back(tok);
       for (const auto& w : subs) {
         bool inside = false;
         for (const auto& r : runs) inside = inside || (r.size() > w.size() && r.find(w) != std::string::npos);
-        all = all && inside;
+        if (!inside) return false;
       }
-      if (!all) continue;
-      auto [it, fresh] = by_photo.try_emplace(d.photo_id, SearchHit{d.photo_id, 0.5, {}});
+      return true;
+    };
+    std::map<int64_t, SearchHit> by_photo;
+    std::vector<int64_t> order;
+    for (const auto& d : store.search_substrings(subs, "text", inside_runs, limit * 4)) {
+      auto [it, fresh] = by_photo.try_emplace(d.photo_id, SearchHit{d.photo_id, 0.45, {}});
       if (fresh) order.push_back(d.photo_id);
       std::string m = d.kind + ": " + d.text;
       if (std::find(it->second.matched.begin(), it->second.matched.end(), m) == it->second.matched.end())

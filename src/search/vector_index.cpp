@@ -68,6 +68,12 @@ VectorIndex VectorIndex::load(const std::string& path, int dim, const std::vecto
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot read the vector index " + path + ": " + e.what());
   }
+  // Only the two kinds this class writes, searched by inner product: another would score by another measure.
+  const bool ours = dynamic_cast<faiss::IndexFlatIP*>(v.index_.get()) != nullptr ||
+                    dynamic_cast<faiss::IndexHNSWFlat*>(v.index_.get()) != nullptr;
+  if (!ours || v.index_->metric_type != faiss::METRIC_INNER_PRODUCT)
+    throw std::runtime_error("the vector index " + path +
+                             " is not an inner-product flat or HNSW index as VectorIndex writes them");
   if (v.index_->d != dim || size_t(v.index_->ntotal) != ids.size())
     throw std::runtime_error("the vector index " + path + " holds " + std::to_string(v.index_->ntotal) +
                              " vectors of " + std::to_string(v.index_->d) + " dimensions, not " +

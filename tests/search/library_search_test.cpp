@@ -79,7 +79,7 @@ TEST_F(SearchTest, WordsInDifferentDocumentsStillFindThePhotoRankedBelowFullMatc
   EXPECT_EQ(loose[0].photo_id, one);
 }
 
-TEST_F(SearchTest, WordsThatOcrGluedTogetherAreFoundAtHalfScore) {
+TEST_F(SearchTest, WordsThatOcrGluedTogetherAreFoundBelowWholeWords) {
   int64_t glued = add("glued.jpg", "2020-01-01", "text",
                       {{"lines", {{{"text", "harbourwindowbluecitymarket"}}, {{"text", "Open 9-17"}}}}, {"full", ""}});
   int64_t spaced = add("spaced.jpg", "2020-01-01", "text", {{"lines", {{{"text", "the window"}}}}, {"full", ""}});
@@ -89,7 +89,8 @@ TEST_F(SearchTest, WordsThatOcrGluedTogetherAreFoundAtHalfScore) {
   ASSERT_EQ(window.size(), 2u);
   EXPECT_EQ(window[0].photo_id, spaced);  // a word match ranks first
   EXPECT_EQ(window[1].photo_id, glued);
-  EXPECT_DOUBLE_EQ(window[1].score, 0.5);
+  EXPECT_DOUBLE_EQ(window[0].score, 1.0);
+  EXPECT_DOUBLE_EQ(window[1].score, 0.45);
   EXPECT_EQ(window[1].matched, std::vector<std::string>{"text: harbourwindowbluecitymarket"});
   auto both = search_library(*store, "WINDOW market");  // every word, any case: above a photo with one of them
   ASSERT_EQ(both.size(), 2u);
@@ -106,6 +107,19 @@ TEST_F(SearchTest, WordsThatOcrGluedTogetherAreFoundAtHalfScore) {
   EXPECT_TRUE(search_library(*store, "nation").empty());  // "internationalisation" is one real word's length
   EXPECT_TRUE(search_library(*store, "harbourwindowbluecitymarket").size() == 1u);  // itself: a word match
   (void)word;
+}
+
+// A common word: its many ordinary lines come first in the catalog, and the glued line after them is still found.
+TEST_F(SearchTest, GluedWordsAreFoundBehindManyOrdinaryLines) {
+  for (int i = 0; i < 30; ++i)
+    add("ordinary" + std::to_string(i) + ".jpg", "2020-01-01", "text",
+        {{"lines", {{{"text", "a window"}}}}, {"full", ""}});
+  int64_t glued =
+      add("glued.jpg", "2020-01-01", "text", {{"lines", {{{"text", "harbourwindowbluecitymarket"}}}}, {"full", ""}});
+  auto hits = search_library(*store, "window market", 5);
+  ASSERT_EQ(hits.size(), 5u);
+  EXPECT_EQ(hits[0].photo_id, glued);  // both words, glued: above the 30 lines with one of them
+  EXPECT_DOUBLE_EQ(hits[0].score, 0.45);
 }
 
 class FixedSignal : public Signal {

@@ -1,5 +1,7 @@
 #include "search/vector_index.h"
 
+#include <faiss/IndexFlat.h>
+#include <faiss/index_io.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -131,6 +133,12 @@ TEST(VectorIndex, SavedIndexesLoadBackForTheSameVectors) {
     EXPECT_THROW(VectorIndex::load(path, d + 1, ids), std::runtime_error);
   }
   EXPECT_THROW(VectorIndex::load(tmp.path() + "/missing.faiss", d, ids), std::runtime_error);
+  {  // an L2 index: its scores are distances, not cosines
+    faiss::IndexFlatL2 l2(d);
+    l2.add(faiss::Index::idx_t(ids.size()), v.data());
+    faiss::write_index(&l2, (tmp.path() + "/l2.faiss").c_str());
+    EXPECT_THROW(VectorIndex::load(tmp.path() + "/l2.faiss", d, ids), std::runtime_error);
+  }
   test::write_file(tmp.path() + "/junk.faiss", "not an index");
   EXPECT_THROW(VectorIndex::load(tmp.path() + "/junk.faiss", d, ids), std::runtime_error);
 }

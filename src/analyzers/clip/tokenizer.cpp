@@ -214,18 +214,23 @@ Tokenizer Tokenizer::from_merges(std::string_view text, size_t merge_count) {
 }
 
 Tokenizer Tokenizer::from_hf_json(const nlohmann::json& j) {
+  constexpr int64_t kMaxId = 10'000'000;  // far above any BPE vocabulary; keeps a bad file from sizing tables
   if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
     throw std::runtime_error("it has no \"model\" object");
   const nlohmann::json& m = j["model"];
-  if (m.value("type", std::string("BPE")) != "BPE")
-    throw std::runtime_error("its model is " + m.value("type", std::string()) + ", not a BPE");
-  if (m.value("end_of_word_suffix", std::string()) != "</w>")
+  auto text = [&](const char* key) {  // a string field, "" when absent or of another type
+    return m.contains(key) && m[key].is_string() ? m[key].get<std::string>() : std::string();
+  };
+  if (m.contains("type") && text("type") != "BPE")
+    throw std::runtime_error("its model is " + (text("type").empty() ? m["type"].dump() : text("type")) +
+                             ", not a BPE");
+  if (text("end_of_word_suffix") != "</w>")
     throw std::runtime_error("its BPE does not mark word ends with \"</w>\" as CLIP's does");
   if (!m.contains("vocab") || !m["vocab"].is_object() || !m.contains("merges") || !m["merges"].is_array())
     throw std::runtime_error("its model has no \"vocab\" object or no \"merges\" list");
   Tokenizer t;
   for (auto& [sym, id] : m["vocab"].items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > 10'000'000)
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > kMaxId)
       throw std::runtime_error("the vocabulary id of '" + sym + "' is not a small non-negative integer");
     const auto i = size_t(id.get<int64_t>());
     if (i >= t.vocab_.size()) t.vocab_.resize(i + 1);
@@ -271,18 +276,20 @@ Tokenizer Tokenizer::from_hf_json(const nlohmann::json& j) {
   if (j.contains("added_tokens") && j["added_tokens"].is_array())
     for (const auto& a : j["added_tokens"])
       if (a.is_object() && a.contains("content") && a["content"].is_string() && a.contains("id") &&
-          a["id"].is_number_integer())
-        special[a["content"].get<std::string>()] = a["id"].get<int32_t>();
+          a["id"].is_number_integer()) {
+        const int64_t id = a["id"].get<int64_t>();
+        if (id < 0 || id > kMaxId)
+          throw std::runtime_error("the id of an added token is not a small non-negative integer");
+        special[a["content"].get<std::string>()] = int32_t(id);
+      }
   auto special_id = [&](const std::string& sym) {
     auto it = special.find(sym);
     return it != special.end() ? it->second : id_of(sym, "the special token");
   };
   t.start_ = special_id("<|startoftext|>");
   t.end_ = special_id("<|endoftext|>");
-  for (int32_t id : {t.start_, t.end_}) {
-    if (id < 0) throw std::runtime_error("a special token has a negative id");
+  for (int32_t id : {t.start_, t.end_})
     if (size_t(id) >= t.vocab_.size()) t.vocab_.resize(size_t(id) + 1);
-  }
   t.vocab_[size_t(t.start_)] = "<|startoftext|>";
   t.vocab_[size_t(t.end_)] = "<|endoftext|>";
   return t;

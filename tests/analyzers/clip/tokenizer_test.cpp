@@ -243,6 +243,12 @@ TEST(ClipTokenizer, HuggingFaceJsonThatIsNotClipBpeIsRefused) {
   j = good;
   j["model"]["vocab"].erase("a</w>");
   refused(j, "'a</w>' is not in the vocabulary");
+  j = good;
+  j["model"]["end_of_word_suffix"] = nullptr;
+  refused(j, "</w>");
+  j = good;
+  j["added_tokens"][0]["id"] = 2'000'000'000;  // would size the tables at gigabytes
+  refused(j, "added token");
   refused(nlohmann::json::array(), "no \"model\"");
 }
 

@@ -13,6 +13,7 @@
 #include "runtime/runtime.h"
 #include "support/cli.h"
 #include "support/onnx_builder.h"
+#include "support/test_models.h"
 
 namespace dr::runtime {
 namespace {
@@ -20,14 +21,7 @@ namespace {
 namespace ox = test::onnx;
 
 Runtime& rt(bool rewrite = true) {
-  auto make = [](bool rw) {
-    Options o;
-    o.device.kind = DeviceRequest::Cpu;
-    o.threads = 1;
-    o.rewrite_graphs = rw;
-    return o;
-  };
-  static Runtime with(make(true)), without(make(false));
+  static Runtime with(test::cpu_options(1, true)), without(test::cpu_options(1, false));
   return rewrite ? with : without;
 }
 

@@ -5,7 +5,19 @@
 #include <string>
 #include <vector>
 
+#include "runtime/runtime.h"
+
 namespace dr::test {
+
+// Runtime options for tests: the CPU only, `threads` intra-op threads, graph rewrites as the program does them. Each
+// test file keeps its own Runtime (sessions are cached by model id, and test models reuse ids across files).
+inline runtime::Options cpu_options(int threads = 1, bool rewrite_graphs = true) {
+  runtime::Options o;
+  o.device.kind = runtime::DeviceRequest::Cpu;
+  o.threads = threads;
+  o.rewrite_graphs = rewrite_graphs;
+  return o;
+}
 
 // A DETR export's interface (pixel_values [1,3,H,W] -> logits [1,Q,C], pred_boxes [1,Q,4]) that ignores the image
 // and returns these values. logits.size() == Q * C, boxes.size() == Q * 4.

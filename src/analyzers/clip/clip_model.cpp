@@ -179,9 +179,9 @@ Model::Model(runtime::Runtime& rt, const ModelFiles& files, std::shared_ptr<cons
     if (vin[2] != vin[3]) throw runtime::ModelError(files.visual + " takes non-square images " + shape_str(vin));
     pre_.size = int(vin[2]);  // the model's own input size wins over any config
   }
-  textual_ = rt.open(session_entry(files, "textual", files.textual, files.textual_sha256,
-                                   {{"probe_shape", {1, int64_t(context_)}}, {"dtype", "int64"}}),
-                     files.textual, files.textual_sha256);
+  textual_ = rt.open(
+      session_entry(files, "textual", files.textual, files.textual_sha256, {{"probe_shape", {1, int64_t(context_)}}}),
+      files.textual, files.textual_sha256);
   auto tin = textual_->input_shape(0);
   auto ttype = textual_->input_type(0);
   if (tin.size() != 2 || (ttype != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 && ttype != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32))

@@ -19,12 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 runtime::Runtime& rt() {
-  static runtime::Runtime r([] {
-    runtime::Options o;
-    o.device.kind = runtime::DeviceRequest::Cpu;
-    o.threads = 1;
-    return o;
-  }());
+  static runtime::Runtime r(test::cpu_options());
   return r;
 }
 

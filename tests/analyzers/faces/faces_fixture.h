@@ -12,6 +12,7 @@
 #include "runtime/model_store.h"
 #include "runtime/runtime.h"
 #include "support/cli.h"
+#include "support/test_models.h"
 
 namespace dr::analyzers::faces::testing {
 
@@ -25,10 +26,7 @@ struct Models {
   static Models& get() {
     static Models m = [] {
       Models x;
-      runtime::Options o;
-      o.device.kind = runtime::DeviceRequest::Cpu;
-      o.threads = 2;
-      x.rt = std::make_unique<runtime::Runtime>(o);
+      x.rt = std::make_unique<runtime::Runtime>(test::cpu_options(2));
       x.store = std::make_unique<runtime::ModelStore>(DARKROOM_TEST_MODELS_DIR,
                                                       runtime::Manifest::load(DARKROOM_TEST_MODELS_DIR));
       return x;

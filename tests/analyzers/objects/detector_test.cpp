@@ -18,12 +18,7 @@ const std::string kSkimage = "/usr/lib/python3/dist-packages/skimage/data/";
 const std::string kOpencv = "/usr/share/doc/opencv-doc/examples/data/";
 
 runtime::Runtime& rt() {
-  static runtime::Runtime r([] {
-    runtime::Options o;
-    o.device.kind = runtime::DeviceRequest::Cpu;
-    o.threads = 1;
-    return o;
-  }());
+  static runtime::Runtime r(test::cpu_options());
   return r;
 }
 

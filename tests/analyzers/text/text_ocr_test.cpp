@@ -8,6 +8,7 @@
 
 #include "analyzers/text/text_task.h"
 #include "image/decode.h"
+#include "support/test_models.h"
 #include "support/text_images.h"
 
 namespace dr::analyzers {
@@ -25,10 +26,7 @@ class TextOcr : public ::testing::Test {
     std::string dir = DARKROOM_TEST_MODELS_DIR;
     if (!std::filesystem::exists(dir + "/ocr/ch_PP-OCRv4_rec_infer.onnx")) return;
     store_ = new runtime::ModelStore(dir, runtime::Manifest::load(dir));
-    runtime::Options o;
-    o.device = runtime::DeviceRequest::parse("cpu");
-    o.threads = 2;
-    rt_ = new runtime::Runtime(o);
+    rt_ = new runtime::Runtime(test::cpu_options(2));
     TaskContext ctx{*rt_, *store_, nlohmann::json::object()};
     task_ = make_text_task(ctx).release();
     TaskContext no_cls{*rt_, *store_, {{"text", {{"classifier", false}}}}};

@@ -36,6 +36,29 @@ Charset Charset::load(const std::string& path, bool space_last) {
   return cs;
 }
 
+namespace {
+
+// The index of the first largest value, as std::max_element finds it, but over 16 running maxima that the compiler
+// turns into vector instructions: a line's steps x 6625 classes took 3 ms one element at a time, a tenth of
+// the recognizer's own time on a line of small text.
+int argmax(const float* v, int n) {
+  constexpr int kLanes = 16;
+  if (n < 2 * kLanes) return int(std::max_element(v, v + n) - v);
+  float lane[kLanes];
+  for (int k = 0; k < kLanes; ++k) lane[k] = v[k];
+  int i = kLanes;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) lane[k] = v[i + k] > lane[k] ? v[i + k] : lane[k];
+  float m = lane[0];
+  for (int k = 1; k < kLanes; ++k) m = lane[k] > m ? lane[k] : m;
+  for (; i < n; ++i) m = v[i] > m ? v[i] : m;
+  for (int j = 0; j < n; ++j)
+    if (v[j] == m) return j;
+  return int(std::max_element(v, v + n) - v);  // NaNs: no value equals the maximum found
+}
+
+}  // namespace
+
 LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& cs) {
   LineText out;
   double sum = 0;
@@ -43,7 +66,7 @@ LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& c
   int prev = -1;
   for (int t = 0; t < steps; ++t) {
     const float* row = probs + size_t(t) * classes;
-    int best = int(std::max_element(row, row + classes) - row);
+    int best = argmax(row, classes);
     if (best != 0 && best != prev && size_t(best) < cs.classes()) {
       out.text += cs.symbol(best);
       sum += row[best];

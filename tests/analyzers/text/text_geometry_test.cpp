@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
+#include <random>
 
 #include "analyzers/text/detector.h"
 #include "analyzers/text/layout.h"
@@ -114,6 +115,34 @@ TEST(TextRecognizer, CtcGreedyMergesRepeatsAndDropsBlanks) {
   LineText none = ctc_greedy(blank.data(), 3, int(cs.classes()), cs);
   EXPECT_EQ(none.text, "");
   EXPECT_EQ(none.score, 0.0f);
+}
+
+// The best class is searched over many classes at a time (PP-OCRv4 has 6625): wherever the best one sits, at the
+// start, on either side of a 16-value boundary or in the tail, it is found, and of two equal ones the first wins.
+TEST(TextRecognizer, CtcGreedyFindsTheBestClassAnywhereInALongRow) {
+  std::string keys;
+  for (int k = 1; k <= 98; ++k) keys += "<" + std::to_string(k) + ">\n";
+  keys.pop_back();
+  Charset cs = Charset::from_text(keys);  // blank, 98 keys, space: 100 classes
+  const int classes = int(cs.classes());
+  ASSERT_EQ(classes, 100);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-4.f, 0.5f);  // logits too: negative values are scored as well
+  std::vector<float> probs(size_t(classes) * classes);
+  for (auto& p : probs) p = u(rng);
+  std::string want;
+  for (int t = 0; t < classes; ++t) {  // step t: class t wins
+    probs[size_t(t) * classes + t] = 0.9f;
+    if (t > 0) want += cs.symbol(t);
+  }
+  EXPECT_EQ(ctc_greedy(probs.data(), classes, classes, cs).text, want);
+
+  std::vector<float> tie(size_t(classes), -1.f);
+  tie[40] = tie[70] = 2.f;
+  EXPECT_EQ(ctc_greedy(tie.data(), 1, classes, cs).text, "<40>");
+  std::vector<float> negative(size_t(classes), -9.f);
+  negative[77] = -3.f;
+  EXPECT_EQ(ctc_greedy(negative.data(), 1, classes, cs).text, "<77>");
 }
 
 TEST(TextRecognizer, CropsAreUprightAndTallBoxesTurned) {

@@ -41,8 +41,8 @@ namespace node_f {
 constexpr uint32_t input = 1, output = 2, op_type = 4, attribute = 5, domain = 7;
 }
 namespace attr_f {
-constexpr uint32_t name = 1, f = 2, s = 4, t = 5, g = 6, ints = 8, graphs = 11, type = 20;
-constexpr uint64_t type_float = 1;
+constexpr uint32_t name = 1, f = 2, i = 3, s = 4, t = 5, g = 6, ints = 8, graphs = 11, type = 20;
+constexpr uint64_t type_float = 1, type_int = 2, type_ints = 7;
 }  // namespace attr_f
 namespace tensor_f {
 constexpr uint32_t dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9, external_data = 13,
@@ -100,6 +100,23 @@ std::optional<FloatTensor> read_tensor(std::string_view tensor) {
   }
   if (type != tensor_f::type_float || count != t.values.size()) return std::nullopt;
   return t;
+}
+
+// A tensor's dims without reading its values.
+std::vector<int64_t> tensor_dims(std::string_view tensor) {
+  std::vector<int64_t> dims;
+  auto fs = parse(tensor);
+  if (!fs) return dims;
+  for (const auto& f : *fs) {
+    if (f.num != tensor_f::dims) continue;
+    if (f.wire == Varint) dims.push_back(int64_t(f.value));
+    if (f.wire == Bytes) {  // packed
+      size_t i = 0;
+      uint64_t d = 0;
+      while (i < f.bytes.size() && read_varint(f.bytes, i, d)) dims.push_back(int64_t(d));
+    }
+  }
+  return dims;
 }
 
 bool has_external_data(std::string_view tensor) {
@@ -161,6 +178,22 @@ std::string attr_float(std::string_view name, float value) {
   put_bytes(a, attr_f::name, name);
   put_float(a, attr_f::f, value);
   put_varint_field(a, attr_f::type, attr_f::type_float);
+  return a;
+}
+
+std::string attr_int(std::string_view name, int64_t value) {
+  std::string a;
+  put_bytes(a, attr_f::name, name);
+  put_varint_field(a, attr_f::i, uint64_t(value));
+  put_varint_field(a, attr_f::type, attr_f::type_int);
+  return a;
+}
+
+std::string attr_ints(std::string_view name, const std::vector<int64_t>& values) {
+  std::string a;
+  put_bytes(a, attr_f::name, name);
+  for (int64_t v : values) put_varint_field(a, attr_f::ints, uint64_t(v));
+  put_varint_field(a, attr_f::type, attr_f::type_ints);
   return a;
 }
 
@@ -229,7 +262,7 @@ class Rewriter {
     for (size_t k = 0; k < nodes_.size(); ++k) {
       const Node& n = nodes_[k];
       for (auto& i : n.in) consumers_[i].insert(k);
-      for (auto& o : n.out) names_.insert(o);
+      for (auto& o : n.out) names_.insert(o), producer_[o] = k;
       if (is_onnx(n) && n.op == "Constant" && n.out.size() == 1)
         for (auto& a : n.attrs) {
           auto av = read_attr(a);
@@ -337,6 +370,25 @@ class Rewriter {
     return count;
   }
 
+  // The remaining Mul(., s) -> Add(., b) by scalars, on a tensor whose channel count is known: a depthwise 1x1
+  // convolution with weights s and biases b. Same arithmetic, but ONNX Runtime keeps a convolution in its blocked
+  // (NCHWc) layout, where element-wise nodes by a scalar make it convert the tensor out of that layout and back.
+  int affine_to_depthwise() {
+    int count = 0;
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      auto a = affine_at(k);
+      if (!a) continue;
+      auto c = channels(a->operand);
+      if (!c) continue;
+      Node conv = depthwise(a->operand, nodes_[a->add].out[0], *c, a->s, a->b);
+      kill(a->mul);
+      kill(a->add);
+      inserted_[a->add].push_back(std::move(conv));
+      ++count;
+    }
+    return count;
+  }
+
   std::string graph_bytes() const {
     std::string out;
     size_t node = 0;
@@ -375,6 +427,23 @@ class Rewriter {
     return std::nullopt;
   }
 
+  // A constant of one value and at most 4 dimensions: broadcast against a convolution's output, it leaves the
+  // output's shape as it is.
+  bool small_scalar(const std::string& name) const {
+    if (scalars_.count(name)) return true;
+    std::vector<int64_t> dims;
+    if (auto it = new_tensors_.find(name); it != new_tensors_.end())
+      dims = it->second.dims;
+    else if (auto t = tensors_.find(name); t != tensors_.end())
+      dims = tensor_dims(t->second);
+    else
+      return false;
+    if (dims.size() > 4) return false;
+    for (auto d : dims)
+      if (d != 1) return false;
+    return scalar(name).has_value();
+  }
+
   std::optional<FloatTensor> tensor(const std::string& name) const {
     if (auto it = new_tensors_.find(name); it != new_tensors_.end()) return it->second;
     if (auto it = tensors_.find(name); it != tensors_.end()) return read_tensor(it->second);
@@ -402,6 +471,10 @@ class Rewriter {
     return k;
   }
 
+  static const std::string& other_input(const Node& n, const std::string& one) {
+    return n.in[0] == one ? n.in[1] : n.in[0];
+  }
+
   static bool takes(const Node& n, const std::string& a, const std::string& b) {
     return n.in.size() == 2 && ((n.in[0] == a && n.in[1] == b) || (n.in[0] == b && n.in[1] == a));
   }
@@ -420,6 +493,51 @@ class Rewriter {
     if (clip.in.size() >= 2 && !clip.in[1].empty()) lo = scalar(clip.in[1]);
     if (clip.in.size() >= 3 && !clip.in[2].empty()) hi = scalar(clip.in[2]);
     return lo == 0.f && hi == 6.f;
+  }
+
+  // The channel count of a 4-d tensor made by a 2-d convolution, possibly through element-wise nodes (when their other
+  // operand is a scalar, or has the same count). `budget` bounds the walk, which branches at each binary node.
+  std::optional<int64_t> channels(const std::string& name, int& budget) const {
+    if (--budget < 0) return std::nullopt;
+    auto it = producer_.find(name);
+    if (it == producer_.end()) return std::nullopt;
+    const Node& n = nodes_[it->second];
+    if (!is_onnx(n) || n.in.empty()) return std::nullopt;
+    if (n.op == "Conv") {
+      std::vector<int64_t> dims;
+      if (n.in.size() < 2) return std::nullopt;
+      if (auto nt = new_tensors_.find(n.in[1]); nt != new_tensors_.end())
+        dims = nt->second.dims;
+      else if (auto t = tensors_.find(n.in[1]); t != tensors_.end())
+        dims = tensor_dims(t->second);
+      if (dims.size() != 4 || dims[0] <= 0) return std::nullopt;
+      return dims[0];
+    }
+    if (n.op == "HardSigmoid" || n.op == "Relu" || n.op == "Clip") return channels(n.in[0], budget);
+    if ((n.op == "Mul" || n.op == "Add" || n.op == "Div" || n.op == "Sub") && n.in.size() == 2) {
+      if (n.in[0] == n.in[1] || small_scalar(n.in[1])) return channels(n.in[0], budget);
+      if (small_scalar(n.in[0])) return channels(n.in[1], budget);
+      auto a = channels(n.in[0], budget);
+      if (a && a == channels(n.in[1], budget)) return a;
+    }
+    return std::nullopt;
+  }
+  std::optional<int64_t> channels(const std::string& name) const {
+    int budget = 64;
+    return channels(name, budget);
+  }
+
+  // Conv(x) with group = channels, 1x1 kernels of weight s and biases b: y = s * x + b per channel.
+  Node depthwise(const std::string& x, const std::string& y, int64_t c, float s, float b) {
+    std::string wn = fresh(y + "/darkroom_dw_w"), bn = fresh(y + "/darkroom_dw_b");
+    new_tensors_[wn] = FloatTensor{{c, 1, 1, 1}, std::vector<float>(size_t(c), s)};
+    new_tensors_[bn] = FloatTensor{{c}, std::vector<float>(size_t(c), b)};
+    Node n;
+    n.op = "Conv";
+    n.in = {x, wn, bn};
+    n.out = {y};
+    n.attrs = {attr_int("group", c), attr_ints("kernel_shape", {1, 1})};
+    return n;
   }
 
   static bool unpadded(const Node& conv) {
@@ -452,11 +570,11 @@ class Rewriter {
   std::optional<Affine> affine_at(size_t mul) const {
     if (!live(mul, "Mul")) return std::nullopt;
     auto [operand, s] = operand_and_scalar(nodes_[mul]);
-    if (!s) return std::nullopt;
+    if (!s || !small_scalar(other_input(nodes_[mul], operand))) return std::nullopt;
     auto add = only_consumer(nodes_[mul].out[0], "Add");
     if (!add) return std::nullopt;
     auto [m, b] = operand_and_scalar(nodes_[*add]);
-    if (!b || m != nodes_[mul].out[0]) return std::nullopt;
+    if (!b || m != nodes_[mul].out[0] || !small_scalar(other_input(nodes_[*add], m))) return std::nullopt;
     return Affine{operand, *s, *b, mul, *add};
   }
 
@@ -514,7 +632,8 @@ class Rewriter {
   std::map<std::string, FloatTensor> new_tensors_;   // folded weights, written as initializers
   std::map<std::string, std::set<size_t>> consumers_;
   std::set<std::string> graph_outputs_, names_;
-  std::map<size_t, std::vector<Node>> inserted_;  // node index -> new nodes written in its place
+  std::map<size_t, std::vector<Node>> inserted_;
+  std::map<std::string, size_t> producer_;  // node index -> new nodes written in its place
 };
 
 }  // namespace
@@ -535,8 +654,9 @@ std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* s
   st.affine_into_next_conv = r.fold_affine_into_next_conv();
   st.affine_into_conv = r.fold_affine_into_conv();
   st.hard_swish = r.fuse_hard_swish();
+  st.affine_depthwise = r.affine_to_depthwise();
   if (stats) *stats = st;
-  if (st.affine_into_next_conv + st.affine_into_conv + st.hard_swish == 0) return std::nullopt;
+  if (st.affine_into_next_conv + st.affine_into_conv + st.hard_swish + st.affine_depthwise == 0) return std::nullopt;
   std::string out;
   out.reserve(model.size());
   for (const auto& f : *fs) {

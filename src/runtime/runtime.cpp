@@ -329,9 +329,10 @@ std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, boo
       RewriteStats stats;
       if (auto rewritten = rewrite_graph(bytes, &stats)) {
         spdlog::debug(
-            "{}: rewritten ({} affine folds into the next convolution, {} into the previous one, {} "
+            "{}: rewritten ({} affine folds into the next convolution, {} into the previous one, {} left as depthwise "
+            "convolutions, {} "
             "hard-swish)",
-            path, stats.affine_into_next_conv, stats.affine_into_conv, stats.hard_swish);
+            path, stats.affine_into_next_conv, stats.affine_into_conv, stats.affine_depthwise, stats.hard_swish);
         try {
           return std::make_unique<Ort::Session>(*env_, rewritten->data(), rewritten->size(), so);
         } catch (const Ort::Exception& e) {
@@ -383,7 +384,7 @@ std::vector<std::vector<float>> run_probe_input(Ort::Session& s, const nlohmann:
 }
 
 // The probe ran the model as loaded: rewritten (graph_rewrite.h, this version of it) or as it is.
-constexpr const char* kRewriteVersion = "rewrite-1";
+constexpr const char* kRewriteVersion = "rewrite-2";
 
 std::string cache_key(const ModelEntry& entry, const std::string& sha256, const GpuInfo& g, bool rewrite) {
   struct stat st {};

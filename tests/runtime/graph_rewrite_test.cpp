@@ -168,6 +168,7 @@ TEST(GraphRewrite, AffineScalesAreFoldedIntoConvolutionsExactly) {
     ASSERT_TRUE(out);
     EXPECT_EQ(stats.affine_into_conv, 1);
     EXPECT_EQ(stats.affine_into_next_conv, padded ? 0 : 1);  // zero padding would change the borders
+    EXPECT_EQ(stats.affine_depthwise, padded ? 1 : 0);       // so that one becomes a depthwise 1x1 convolution
     EXPECT_EQ(stats.hard_swish, 1);
     const std::string path = tmp.path() + (padded ? "/padded.onnx" : "/block.onnx");
     std::ofstream(path, std::ios::binary) << model;
@@ -185,6 +186,34 @@ TEST(GraphRewrite, AffineScalesAreFoldedIntoConvolutionsExactly) {
   }
 }
 
+// X -> Conv -> Relu -> Mul(s) -> Add(b) -> padded Conv -> Y, the scale s of shape `s_dims`; `on_input` moves the
+// Mul onto the graph input X.
+ox::Graph affine_tail(std::vector<int64_t> s_dims, bool on_input) {
+  ox::Graph g;
+  g.inputs = {{"X", ox::kFloat, {1, 2, 4, 4}}};
+  g.outputs = {{"Y", ox::kFloat, {1, 2, 4, 4}}};
+  g.initializers = {ox::floats("W", {2, 2, 3, 3}, pseudo_random(36, 3)), ox::floats("s", s_dims, {2.f}),
+                    ox::floats("b", {1}, {0.5f}), ox::floats("W2", {2, 2, 3, 3}, pseudo_random(36, 4))};
+  g.nodes.push_back({"Conv", {"X", "W"}, {"C"}, {ox::attr_ints("pads", {1, 1, 1, 1})}});
+  g.nodes.push_back({"Relu", {"C"}, {"R"}});
+  g.nodes.push_back({"Mul", {on_input ? "X" : "R", "s"}, {"M"}});
+  g.nodes.push_back({"Add", {"M", "b"}, {"A"}});
+  g.nodes.push_back({"Conv", {"A", "W2"}, {"Y"}, {ox::attr_ints("pads", {1, 1, 1, 1})}});
+  return g;
+}
+
+TEST(GraphRewrite, AffinesBecomeDepthwiseOnlyWhenTheirShapeIsKnownToStay) {
+  RewriteStats stats;
+  ASSERT_TRUE(rewrite_graph(affine_tail({1}, false).serialize(13), &stats));
+  EXPECT_EQ(stats.affine_depthwise, 1);  // the Relu of a convolution: 2 channels, 4-d
+  // At the graph input the channel count is not known.
+  EXPECT_FALSE(rewrite_graph(affine_tail({1}, true).serialize(13), &stats));
+  EXPECT_EQ(stats.affine_depthwise, 0);
+  // A one-value scale of 5 dimensions makes the product 5-d: no convolution computes that.
+  EXPECT_FALSE(rewrite_graph(affine_tail({1, 1, 1, 1, 1}, false).serialize(13), &stats));
+  EXPECT_EQ(stats.affine_depthwise + stats.affine_into_conv + stats.affine_into_next_conv, 0);
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -198,15 +227,16 @@ TEST(GraphRewrite, PaddleOcrModels) {
   if (!std::filesystem::exists(dir + "ch_PP-OCRv4_rec_infer.onnx")) GTEST_SKIP() << "no OCR models in " << dir;
   struct Case {
     const char* file;
-    int next_conv, conv, hard_swish;
+    int next_conv, conv, depthwise, hard_swish;
   };
-  for (auto c : {Case{"ch_PP-OCRv4_rec_infer.onnx", 12, 28, 28}, Case{"ch_PP-OCRv4_det_infer.onnx", 13, 25, 24},
-                 Case{"ch_ppocr_mobile_v2.0_cls_infer.onnx", 0, 0, 18}}) {
+  for (auto c : {Case{"ch_PP-OCRv4_rec_infer.onnx", 12, 28, 16, 28}, Case{"ch_PP-OCRv4_det_infer.onnx", 13, 25, 14, 24},
+                 Case{"ch_ppocr_mobile_v2.0_cls_infer.onnx", 0, 0, 0, 18}}) {
     RewriteStats stats;
     auto out = rewrite_graph(read_file(dir + c.file), &stats);
     EXPECT_TRUE(out) << c.file;
     EXPECT_EQ(stats.affine_into_next_conv, c.next_conv) << c.file;
     EXPECT_EQ(stats.affine_into_conv, c.conv) << c.file;
+    EXPECT_EQ(stats.affine_depthwise, c.depthwise) << c.file;
     EXPECT_EQ(stats.hard_swish, c.hard_swish) << c.file;
   }
 }

@@ -1,27 +1,83 @@
 #include "image/decode.h"
 
-#include <vips/vips8>
+#include <dlfcn.h>
+#include <gmodule.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
-#include <sys/stat.h>
+#include <vector>
+#include <vips/vips8>
 
 namespace dr::image {
 namespace {
 
+// libvips loads its optional format modules (HEIF, JPEG XL, PDF, OpenSlide, ImageMagick) when it starts: 17 ms and
+// about a hundred shared libraries in every darkroom process, most of which read only JPEG and PNG (built into
+// libvips itself). Here they are loaded when a file is not recognised without them: the first HEIC photo of a
+// process pays for them. libvips looks for its modules under $VIPSHOME, so that points at a folder without modules
+// while it starts. (libvips sets VIPSHOME itself when it starts, to the prefix it guessed, so this is no new
+// change to the environment; it is unset again afterwards.) A user's own VIPSHOME is left alone, and so are the
+// modules then.
+std::string g_module_dir;  // the modules not loaded at start-up, to load on demand; empty when none are left
+
+std::string modules_beside_libvips() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&vips_init), &info) || !info.dli_fname) return "";
+  std::filesystem::path dir =
+      std::filesystem::path(info.dli_fname).parent_path() /
+      ("vips-modules-" + std::to_string(vips_version(0)) + "." + std::to_string(vips_version(1)));
+  std::error_code ec;
+  return std::filesystem::is_directory(dir, ec) ? dir.string() : "";
+}
+
 void init_vips() {
   static std::once_flag once;
   std::call_once(once, [] {
-    if (VIPS_INIT("darkroom") != 0) throw Error("libvips could not start: " + std::string(vips_error_buffer()), false);
+    const bool defer = std::getenv("VIPSHOME") == nullptr && !(g_module_dir = modules_beside_libvips()).empty();
+    if (defer) setenv("VIPSHOME", "/nonexistent/darkroom-loads-vips-modules-on-demand", 1);
+    const int rc = VIPS_INIT("darkroom");
+    if (defer) unsetenv("VIPSHOME");
+    if (rc != 0) throw Error("libvips could not start: " + std::string(vips_error_buffer()), false);
     vips_concurrency_set(1);  // darkroom parallelises across photos, not inside one
     vips_cache_set_max(0);    // photos are decoded once; caching them only costs memory
     vips_leak_set(FALSE);
     // libvips' warnings ("error in tile ...") duplicate the error each decode reports; keep stderr for darkroom.
-    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {},
-                      nullptr);
+    g_log_set_handler(
+        "VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
   });
+}
+
+// Loads the deferred format modules, once; true when this call loaded any (the caller then looks again).
+bool load_vips_modules() {
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  if (g_module_dir.empty()) return false;
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(g_module_dir, ec))
+    if (e.path().extension() == ".so") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  g_module_dir.clear();
+  bool any = false;
+  // As libvips does it: a module registers its loaders when opened and stays; one that fails is skipped.
+  for (const auto& f : files) any |= g_module_open(f.c_str(), G_MODULE_BIND_LAZY) != nullptr;
+  return any;
+}
+
+// The loader libvips picks for a file or buffer, loading the deferred modules when none of the others knows it.
+template <class Find>
+const char* find_loader(Find find) {
+  const char* loader = find();
+  if (!loader && load_vips_modules()) {
+    vips_error_clear();
+    loader = find();
+  }
+  return loader;
 }
 
 // libvips reports errors as lines like "VipsJpeg: Premature end of JPEG file"; keep the first useful one.
@@ -153,7 +209,7 @@ Info read_info(const std::string& path, const Limits& limits) {
   if (stat(path.c_str(), &st) != 0) throw Error(path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
   if (st.st_size == 0) throw Error(path + ": the file is empty");
-  const char* loader = vips_foreign_find_load(path.c_str());
+  const char* loader = find_loader([&] { return vips_foreign_find_load(path.c_str()); });
   if (!loader) {
     vips_error_clear();
     throw Error(path + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
@@ -183,7 +239,7 @@ Decoded decode(const std::string& path, const DecodeOptions& opts) {
 Decoded decode_buffer(const void* data, size_t size, const std::string& name, const DecodeOptions& opts) {
   init_vips();
   if (size == 0) throw Error(name + ": the file is empty");
-  const char* loader = vips_foreign_find_load_buffer(data, size);
+  const char* loader = find_loader([&] { return vips_foreign_find_load_buffer(data, size); });
   if (!loader) {
     vips_error_clear();
     throw Error(name + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");

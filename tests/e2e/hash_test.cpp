@@ -7,6 +7,7 @@
 
 #include "pdq/pdq_test_util.h"
 #include "support/cli.h"
+#include "util/process.h"
 
 using dr::test::TempDir;
 using dr::testing::pdq_data_dir;
@@ -79,6 +80,29 @@ TEST(HashCli, BadFilesAreReportedAndTheRestHashed) {
   EXPECT_NE(err[1].find(dir / "text.jpg"), std::string::npos);
   EXPECT_NE(err[2].find("No such file"), std::string::npos);
   EXPECT_NE(err[3].find("truncated"), std::string::npos) << err[3];
+}
+
+// libvips' optional format modules (HEIF, JPEG XL, ImageMagick...) are loaded only when a file needs one: a PNG
+// is hashed without them, a HEIC photo with them, and both give the same picture's hash. The dynamic loader's own
+// trace (LD_DEBUG=files) tells which shared objects a process opened.
+TEST(HashCli, HeicIsReadWithFormatModulesLoadedOnlyWhenNeeded) {
+  TempDir dir;
+  const std::string png = dr::test::skimage_sample("astronaut.png");
+  auto conv = dr::util::run_process({"convert", png, "-quality", "90", dir / "astronaut.heic"}, 60000);
+  ASSERT_TRUE(conv.ok()) << "ImageMagick (scripts/setup.sh) could not write HEIC: " << conv.describe() << conv.err;
+  auto plain = dr::test::darkroom({"hash", png}, {"LD_DEBUG=files"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.describe();
+  EXPECT_EQ(plain.err.find("vips-modules"), std::string::npos) << "a PNG loaded libvips' modules";
+  auto heic = dr::test::darkroom({"hash", dir / "astronaut.heic"}, {"LD_DEBUG=files"});
+  ASSERT_EQ(heic.exit_code, 0) << heic.describe() << heic.err.substr(0, 2000);
+  EXPECT_NE(heic.err.find("vips-heif"), std::string::npos) << "the HEIF module was not loaded";
+  auto a = lines_of(plain.out), b = lines_of(heic.out);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  int bits = 0;
+  for (size_t i = 0; i < 64; ++i)
+    bits += __builtin_popcount(std::stoi(a[0].substr(i, 1), nullptr, 16) ^ std::stoi(b[0].substr(i, 1), nullptr, 16));
+  EXPECT_LE(bits, 24) << a[0] << "\n" << b[0];  // the same photo, through a lossy codec
 }
 
 TEST(HashCli, FastPathIsCloseToTheReferenceAndShowsPhotosAsDisplayed) {

@@ -2,11 +2,10 @@
 // pixels into plain structs; its task adapter (one per analyzer) turns those into the JSON that `analyze` prints
 // and the catalog stores, under the keys of DESIGN.md's contract. Tasks know nothing of the catalog or the queue.
 #pragma once
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,7 +25,20 @@ struct TaskContext {
 
 struct RunOptions {
   bool embeddings = false;  // include embedding vectors in the JSON (analyze --embeddings; always on in a library)
+  // Decodes the photo again at full resolution, displayed orientation, for a task that finds details too small in
+  // the pixels it was given (text: lines a few pixels tall in a photo decoded smaller). Empty when there is no
+  // file to read again; may throw image::Error.
+  std::function<image::Decoded()> full_resolution;
 };
+
+// RunOptions::full_resolution for a photo file: the same limits, no reduction.
+inline std::function<image::Decoded()> redecoder(const std::string& path, const image::Limits& limits) {
+  return [path, limits] {
+    image::DecodeOptions o;
+    o.limits = limits;
+    return image::decode(path, o);
+  };
+}
 
 // A model a task's results depend on; recorded with each result so that a new model re-queues the photo.
 struct ModelRef {

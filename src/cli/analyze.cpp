@@ -24,8 +24,8 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-nlohmann::json analyze_one(const std::string& path, std::vector<std::unique_ptr<analyzers::Task>>& tasks,
-                           int side, const AnalyzeArgs& a, bool& failed) {
+nlohmann::json analyze_one(const std::string& path, std::vector<std::unique_ptr<analyzers::Task>>& tasks, int side,
+                           const AnalyzeArgs& a, bool& failed) {
   nlohmann::json j = {{"path", path}};
   nlohmann::json timings = nlohmann::json::object();
   try {
@@ -39,6 +39,7 @@ nlohmann::json analyze_one(const std::string& path, std::vector<std::unique_ptr<
     j["height"] = img.info.display_height;
     analyzers::RunOptions ro;
     ro.embeddings = a.embeddings;
+    ro.full_resolution = analyzers::redecoder(path, opts.limits);
     std::vector<std::string> errors;
     for (auto& t : tasks) {
       auto t1 = std::chrono::steady_clock::now();

@@ -45,6 +45,13 @@ cv::Scalar edge_colour(const cv::Mat& crop) {
   return s;
 }
 
+// The height of a box's text: its shorter side (a tall box is a line running down the page).
+float text_height(const Quad& q) {
+  const double w = std::max(cv::norm(q[0] - q[1]), cv::norm(q[2] - q[3]));
+  const double h = std::max(cv::norm(q[0] - q[3]), cv::norm(q[1] - q[2]));
+  return float(std::min(w, h));
+}
+
 }  // namespace
 
 Ocr::Ocr(Model detector, std::optional<Model> classifier, Model recognizer, Charset charset, OcrOptions opts)
@@ -162,7 +169,7 @@ std::vector<LineText> Ocr::recognize(const std::vector<cv::Mat>& lines) const {
   return out;
 }
 
-OcrResult Ocr::run(const cv::Mat& rgb) const {
+OcrResult Ocr::run(const cv::Mat& rgb, const std::function<cv::Mat()>& full) const {
   OcrResult res;
   auto t0 = Clock::now();
   std::vector<DetBox> boxes = detect(rgb);
@@ -172,8 +179,26 @@ OcrResult Ocr::run(const cv::Mat& rgb) const {
 
   std::vector<cv::Mat> crops;
   crops.reserve(boxes.size());
+  cv::Mat fine;
+  bool fine_asked = false;
   for (auto& b : boxes) {
-    crops.push_back(crop_quad(rgb, b.quad));
+    cv::Mat crop;
+    if (full && opts_.fine_below > 0 && text_height(b.quad) < opts_.fine_below) {
+      if (!fine_asked) {
+        fine_asked = true;
+        fine = full();
+        if (!fine.empty() && (fine.type() != CV_8UC3 || fine.cols <= rgb.cols || fine.rows <= rgb.rows))
+          fine = cv::Mat();
+      }
+      if (!fine.empty()) {
+        const float sx = float(fine.cols) / float(rgb.cols), sy = float(fine.rows) / float(rgb.rows);
+        Quad q = b.quad;
+        for (auto& p : q) p = {p.x * sx, p.y * sy};
+        crop = crop_quad(fine, q);
+        ++res.timings.fine_crops;
+      }
+    }
+    crops.push_back(crop.empty() ? crop_quad(rgb, b.quad) : crop);
     if (opts_.crop_margin > 0) {
       int m = int(std::lround(opts_.crop_margin * crops.back().rows));
       // Small crops get the margin on their sides only (see crop_margin_min_height).

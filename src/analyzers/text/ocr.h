@@ -45,6 +45,10 @@ struct OcrOptions {
   // (imageTextR.png's 18-pixel lines) is already enlarged to the recognizer's 48 pixels, and shrinking it further
   // costs more characters than the margin saves.
   int crop_margin_min_height = 24;
+  // Boxes whose text is less tall than this, in the pixels detection saw, are cut from the full-resolution photo
+  // when run() is given one (a photo decoded smaller): a 2000-pixel line of 22-point text decoded at 1600 pixels
+  // loses every space between its words, and reads exactly from the full-size pixels. 0 = never.
+  int fine_below = 32;
 };
 
 struct TextLine {
@@ -55,7 +59,8 @@ struct TextLine {
 
 struct OcrTimings {
   double detect_ms = 0, classify_ms = 0, recognize_ms = 0;
-  int boxes = 0;  // boxes found by the detector (before low-confidence lines are dropped)
+  int boxes = 0;       // boxes found by the detector (before low-confidence lines are dropped)
+  int fine_crops = 0;  // boxes cut from the full-resolution photo (OcrOptions::fine_below)
 };
 
 struct OcrResult {
@@ -69,8 +74,10 @@ class Ocr {
   // `classifier` may be empty (no orientation step).
   Ocr(Model detector, std::optional<Model> classifier, Model recognizer, Charset charset, OcrOptions opts = {});
 
-  // Thread-safe when the models' run functions are. `rgb` is CV_8UC3 in RGB order.
-  OcrResult run(const cv::Mat& rgb) const;
+  // Thread-safe when the models' run functions are. `rgb` is CV_8UC3 in RGB order. `full`, when given, returns the
+  // same picture at a higher resolution (or an empty Mat when it cannot): it is called at most once, and only when
+  // a box is smaller than OcrOptions::fine_below. Boxes in the result are in `rgb`'s pixels either way.
+  OcrResult run(const cv::Mat& rgb, const std::function<cv::Mat()>& full = {}) const;
 
   // The steps, for tests and benchmarks.
   std::vector<DetBox> detect(const cv::Mat& rgb) const;

@@ -62,6 +62,7 @@ class TextTask : public Task {
     // it: a choice per library (BENCHMARKS.md, "Text").
     o.crop_margin = s.value("crop_margin", o.crop_margin);
     o.crop_margin_min_height = s.value("crop_margin_min_height", o.crop_margin_min_height);
+    o.fine_below = s.value("fine_below", o.fine_below);
     o.rec_height = rec.input.value("height", o.rec_height);
     o.classify = classify;
     side_ = s.value("side", side_);
@@ -100,13 +101,29 @@ class TextTask : public Task {
   int wanted_side() const override { return side_; }
   std::vector<ModelRef> models() const override { return models_; }
 
-  nlohmann::json run(const image::Decoded& img, const RunOptions&) override {
+  nlohmann::json run(const image::Decoded& img, const RunOptions& opts) override {
     if (img.rgb.width <= 0 || img.rgb.height <= 0) return text::to_json({}, 1.0);
     // The pixels are only read: wrapping them avoids a copy.
     cv::Mat rgb(img.rgb.height, img.rgb.width, CV_8UC3, const_cast<uint8_t*>(img.rgb.pixels.data()));
-    text::OcrResult r = ocr_->run(rgb);
-    spdlog::debug("text: {} boxes, {} lines; detect {:.1f} ms, classify {:.1f} ms, recognize {:.1f} ms",
-                  r.timings.boxes, r.lines.size(), r.timings.detect_ms, r.timings.classify_ms, r.timings.recognize_ms);
+    // A photo decoded smaller than it is: small lines are cut from the full-resolution pixels, decoded on demand.
+    image::Decoded full;
+    std::function<cv::Mat()> full_rgb;
+    if (opts.full_resolution && img.rgb.width < img.info.display_width)
+      full_rgb = [&]() -> cv::Mat {
+        try {
+          full = opts.full_resolution();
+        } catch (const std::exception& e) {
+          spdlog::warn("text: small lines are read from the reduced photo: {}", e.what());
+          return {};
+        }
+        return cv::Mat(full.rgb.height, full.rgb.width, CV_8UC3, full.rgb.pixels.data());
+      };
+    text::OcrResult r = ocr_->run(rgb, full_rgb);
+    spdlog::debug(
+        "text: {} boxes ({} cut from the full-resolution photo), {} lines; detect {:.1f} ms, classify {:.1f} ms, "
+        "recognize {:.1f} ms",
+        r.timings.boxes, r.timings.fine_crops, r.lines.size(), r.timings.detect_ms, r.timings.classify_ms,
+        r.timings.recognize_ms);
     return text::to_json(r, img.to_display());
   }
 

@@ -179,6 +179,42 @@ TEST_F(TextOcr, BoxesAreInTheDisplayedImagesPixels) {
   EXPECT_NEAR(j["lines"][0]["box"][2][1].get<double>(), 76, 20);
 }
 
+// A photo decoded smaller than it is (the task asks for 1600 pixels): lines a few pixels tall in the reduced image
+// are cut from the full-resolution photo, which the task decodes once, on demand; boxes stay in displayed pixels.
+TEST_F(TextOcr, SmallLinesOfAReducedPhotoAreReadFromTheFullResolution) {
+  const std::string truth = "the station market river garden window coffee morning ticket museum";
+  auto big = dr::test::draw_lines(cv::Mat(110, 1500, CV_8UC3, cv::Scalar(250, 250, 250)),
+                                  {{truth, cv::FONT_HERSHEY_SIMPLEX, 0.9, {20, 20, 20}, 2}}, 40, 30);
+  cv::Mat small;
+  cv::resize(big.rgb, small, cv::Size(), 0.4, 0.4, cv::INTER_AREA);  // its text about 8 pixels tall
+  const image::Decoded reduced = decoded(small, big.rgb.cols, big.rgb.rows);
+
+  auto coarse = task_->run(reduced, {});
+  int calls = 0;
+  RunOptions ro;
+  ro.full_resolution = [&] {
+    ++calls;
+    return decoded(big.rgb);
+  };
+  auto fine = task_->run(reduced, ro);
+  EXPECT_EQ(calls, 1);
+  // Here the reduced pixels lose two spaces (CER 0.03) and the full-size ones none; the e2e test
+  // AnalyzeText.ReducedPhotosReadSmallLinesFromTheirFullResolution shows a whole line's spaces coming back.
+  EXPECT_LE(cer(fine["full"], truth), 0.02) << fine["full"] << " | reduced: " << coarse["full"];
+  EXPECT_EQ(fine["lines"].size(), coarse["lines"].size());
+  ASSERT_EQ(fine["lines"].size(), 1u);
+  EXPECT_NEAR(fine["lines"][0]["box"][0][0].get<double>(), 40, 15);  // the full image's pixels
+  EXPECT_GT(fine["lines"][0]["box"][1][0].get<double>(), 1000);
+
+  // A photo decoded at full size never asks; a failed decode leaves the reduced pixels.
+  calls = 0;
+  auto whole = task_->run(decoded(big.rgb), ro);
+  EXPECT_EQ(calls, 0);
+  EXPECT_LE(cer(whole["full"], truth), 0.02) << whole["full"];
+  ro.full_resolution = []() -> image::Decoded { throw image::Error("gone", false); };
+  EXPECT_EQ(task_->run(reduced, ro)["full"], coarse["full"]);
+}
+
 TEST_F(TextOcr, ARecognizerFromManifestDIsChosenBySettings) {
   // A user's model (another language, its own key file) is a manifest.d entry with role "recognizer"; here the same
   // files under another id and folder, so that the choice is visible in models().

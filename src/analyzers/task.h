@@ -2,10 +2,11 @@
 // pixels into plain structs; its task adapter (one per analyzer) turns those into the JSON that `analyze` prints
 // and the catalog stores, under the keys of DESIGN.md's contract. Tasks know nothing of the catalog or the queue.
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

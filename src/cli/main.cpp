@@ -11,6 +11,7 @@
 using namespace dr::cli;
 
 int main(int argc, char** argv) {
+  dr::image::prepare_decoder();  // before any thread reads the environment
   Globals g;
   CLI::App app{"darkroom: analyses photo libraries (PDQ duplicates, faces and people, objects, text, CLIP search)"};
   app.set_version_flag("--version", std::string("darkroom ") + DARKROOM_VERSION);

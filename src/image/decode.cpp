@@ -17,13 +17,17 @@ namespace dr::image {
 namespace {
 
 // libvips loads its optional format modules (HEIF, JPEG XL, PDF, OpenSlide, ImageMagick) when it starts: 17 ms and
-// about a hundred shared libraries in every darkroom process, most of which read only JPEG and PNG (built into
-// libvips itself). Here they are loaded when a file is not recognised without them: the first HEIC photo of a
-// process pays for them. libvips looks for its modules under $VIPSHOME, so that points at a folder without modules
-// while it starts. (libvips sets VIPSHOME itself when it starts, to the prefix it guessed, so this is no new
-// change to the environment; it is unset again afterwards.) A user's own VIPSHOME is left alone, and so are the
-// modules then.
-std::string g_module_dir;  // the modules not loaded at start-up, to load on demand; empty when none are left
+// about a hundred shared libraries in every process that starts it, most of which read only JPEG and PNG (built
+// into libvips itself). Here they are loaded the first time a file is not recognised without them: the first HEIC
+// photo of a process pays for them. libvips looks for its modules under $VIPSHOME (and sets that variable itself,
+// to the prefix it guessed, when it is not set), so VIPSHOME is set to kOnDemand, a folder without modules: by
+// prepare_decoder() at program start, before any thread, or else here when libvips starts. A child process
+// inherits the value and does the same. A user's own VIPSHOME is left alone, and so are the modules then.
+//
+// One consequence: OpenSlide's loader, which ranks above libvips' own TIFF loader, reads a TIFF-based slide only
+// in a process where some earlier file had made the modules load. Photos are not slides.
+constexpr const char* kOnDemand = "/nonexistent/darkroom-loads-vips-modules-on-demand";
+std::string g_module_dir;  // the modules left to load on demand (set once, when libvips starts)
 
 std::string modules_beside_libvips() {
   Dl_info info{};
@@ -38,11 +42,13 @@ std::string modules_beside_libvips() {
 void init_vips() {
   static std::once_flag once;
   std::call_once(once, [] {
-    const bool defer = std::getenv("VIPSHOME") == nullptr && !(g_module_dir = modules_beside_libvips()).empty();
-    if (defer) setenv("VIPSHOME", "/nonexistent/darkroom-loads-vips-modules-on-demand", 1);
-    const int rc = VIPS_INIT("darkroom");
-    if (defer) unsetenv("VIPSHOME");
-    if (rc != 0) throw Error("libvips could not start: " + std::string(vips_error_buffer()), false);
+    const char* home = std::getenv("VIPSHOME");
+    if (!home) {
+      setenv("VIPSHOME", kOnDemand, 1);  // what libvips would do next, with another value
+      home = kOnDemand;
+    }
+    if (std::strcmp(home, kOnDemand) == 0) g_module_dir = modules_beside_libvips();
+    if (VIPS_INIT("darkroom") != 0) throw Error("libvips could not start: " + std::string(vips_error_buffer()), false);
     vips_concurrency_set(1);  // darkroom parallelises across photos, not inside one
     vips_cache_set_max(0);    // photos are decoded once; caching them only costs memory
     vips_leak_set(FALSE);
@@ -52,21 +58,21 @@ void init_vips() {
   });
 }
 
-// Loads the deferred format modules, once; true when this call loaded any (the caller then looks again).
+// Loads the deferred format modules (once, whichever thread asks first); true when there are such modules, loaded
+// now or before, so that the caller looks again. Threads that ask while another loads them wait for it.
 bool load_vips_modules() {
-  static std::mutex mu;
-  std::lock_guard lock(mu);
   if (g_module_dir.empty()) return false;
-  std::error_code ec;
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(g_module_dir, ec))
-    if (e.path().extension() == ".so") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  g_module_dir.clear();
-  bool any = false;
-  // As libvips does it: a module registers its loaders when opened and stays; one that fails is skipped.
-  for (const auto& f : files) any |= g_module_open(f.c_str(), G_MODULE_BIND_LAZY) != nullptr;
-  return any;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::error_code ec;
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(g_module_dir, ec))
+      if (e.path().extension() == ".so") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    // As libvips does it: a module registers its loaders when opened and stays; one that fails is skipped.
+    for (const auto& f : files) g_module_open(f.c_str(), G_MODULE_BIND_LAZY);
+  });
+  return true;
 }
 
 // The loader libvips picks for a file or buffer, loading the deferred modules when none of the others knows it.
@@ -79,6 +85,14 @@ const char* find_loader(Find find) {
   }
   return loader;
 }
+
+}  // namespace
+
+void prepare_decoder() {
+  if (!std::getenv("VIPSHOME")) setenv("VIPSHOME", kOnDemand, 1);
+}
+
+namespace {
 
 // libvips reports errors as lines like "VipsJpeg: Premature end of JPEG file"; keep the first useful one.
 std::string vips_reason(const std::string& raw) {

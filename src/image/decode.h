@@ -27,7 +27,7 @@ struct Limits {
 struct Info {
   std::string format;  // "jpeg", "png", "webp", "heif", "tiff", ...
   int stored_width = 0, stored_height = 0;
-  int orientation = 1;  // EXIF orientation 1..8
+  int orientation = 1;                        // EXIF orientation 1..8
   int display_width = 0, display_height = 0;  // after orientation
 };
 
@@ -47,9 +47,14 @@ struct Decoded {
 
 Info read_info(const std::string& path, const Limits& limits = {});
 
+// For a program's start, before it starts threads: libvips' optional format modules (HEIF among them) are then
+// loaded the first time a file needs one, and no environment variable is changed later, while other threads may
+// read the environment. Reading works without it: libvips then sets that variable itself when it starts.
+void prepare_decoder();
+
 struct DecodeOptions {
-  int max_side = 0;         // longest side at most this (0 = full size); JPEGs shrink on load (DCT scaling)
-  bool autorotate = true;   // apply EXIF orientation (false: pixels as stored, as the PDQ reference does)
+  int max_side = 0;        // longest side at most this (0 = full size); JPEGs shrink on load (DCT scaling)
+  bool autorotate = true;  // apply EXIF orientation (false: pixels as stored, as the PDQ reference does)
   Limits limits;
 };
 

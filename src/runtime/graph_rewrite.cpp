@@ -510,7 +510,8 @@ class Rewriter {
         dims = nt->second.dims;
       else if (auto t = tensors_.find(n.in[1]); t != tensors_.end())
         dims = tensor_dims(t->second);
-      if (dims.size() != 4 || dims[0] <= 0) return std::nullopt;
+      // A count no real model has would only be a malformed file asking for a huge allocation.
+      if (dims.size() != 4 || dims[0] <= 0 || dims[0] > (1 << 16)) return std::nullopt;
       return dims[0];
     }
     if (n.op == "HardSigmoid" || n.op == "Relu" || n.op == "Clip") return channels(n.in[0], budget);
@@ -632,8 +633,10 @@ class Rewriter {
   std::map<std::string, FloatTensor> new_tensors_;   // folded weights, written as initializers
   std::map<std::string, std::set<size_t>> consumers_;
   std::set<std::string> graph_outputs_, names_;
-  std::map<size_t, std::vector<Node>> inserted_;
-  std::map<std::string, size_t> producer_;  // node index -> new nodes written in its place
+  std::map<size_t, std::vector<Node>> inserted_;  // node index -> new nodes written in its place
+  // Output name -> the node that made it, as loaded. Not updated by the rewrites: channels() may walk through nodes
+  // they replaced, which is right because no rewrite here changes a tensor's channel count.
+  std::map<std::string, size_t> producer_;
 };
 
 }  // namespace

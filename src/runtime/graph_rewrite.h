@@ -4,10 +4,11 @@
 // scale and bias, Mul(x, s) -> Add(., b) with scalar s and b, two more passes each. When they follow a convolution
 // they are folded into its weights and biases (W' = s W, B' = s B + b); when they precede a convolution without
 // padding, into that one's (W' = s W, B' = B + b * sum of W over its inputs and window). With zero padding the
-// border outputs would change, so those are left as they are, but written as a depthwise 1x1 convolution (weights s,
-// biases b) when the channel count of their input is known: the same arithmetic in one pass, and ONNX Runtime keeps
-// convolutions in its blocked NCHWc layout, where an element-wise node by a scalar makes it reorder the tensor out
-// of that layout and back (the recognizer of PP-OCRv4 spent 12% of its time in such reorders; BENCHMARKS.md).
+// border outputs would change, so those are left as they are. Every affine left after these folds is written as a
+// depthwise 1x1 convolution (weights s, biases b) when the channel count of its input is known: the same arithmetic
+// in one pass, and ONNX Runtime keeps convolutions in its blocked NCHWc layout, where an element-wise node by a
+// scalar makes it reorder the tensor out of that layout and back (the recognizer of PP-OCRv4 spent 12% of its time
+// in such reorders; BENCHMARKS.md).
 //
 // Hard-swish: exporters such as paddle2onnx write x * relu6(x + 3) / 6 as four element-wise nodes
 //   Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6)        (or the Div before the Mul)

@@ -186,8 +186,13 @@ OcrResult Ocr::run(const cv::Mat& rgb, const std::function<cv::Mat()>& full) con
     if (full && opts_.fine_below > 0 && text_height(b.quad) < opts_.fine_below) {
       if (!fine_asked) {
         fine_asked = true;
+        auto tf = Clock::now();
         fine = full();
-        if (!fine.empty() && (fine.type() != CV_8UC3 || fine.cols <= rgb.cols || fine.rows <= rgb.rows))
+        res.timings.fine_decode_ms = ms_since(tf);
+        // The same picture, larger in both directions by one factor (up to rounding), or it is not used.
+        const double fx = double(fine.cols) / rgb.cols, fy = double(fine.rows) / rgb.rows;
+        if (!fine.empty() && (fine.type() != CV_8UC3 || fx <= 1.0 || fy <= 1.0 ||
+                              std::abs(fx / fy - 1.0) > 0.02 + 1.0 / std::min(rgb.cols, rgb.rows)))
           fine = cv::Mat();
       }
       if (!fine.empty()) {

@@ -45,7 +45,7 @@ struct OcrOptions {
   // (imageTextR.png's 18-pixel lines) is already enlarged to the recognizer's 48 pixels, and shrinking it further
   // costs more characters than the margin saves.
   int crop_margin_min_height = 24;
-  // Boxes whose text is less tall than this, in the pixels detection saw, are cut from the full-resolution photo
+  // Boxes whose text is less tall than this, in the pixels run() is given, are cut from the full-resolution photo
   // when run() is given one (a photo decoded smaller): a 2000-pixel line of 22-point text decoded at 1600 pixels
   // loses every space between its words, and reads exactly from the full-size pixels. 0 = never.
   int fine_below = 32;
@@ -59,8 +59,9 @@ struct TextLine {
 
 struct OcrTimings {
   double detect_ms = 0, classify_ms = 0, recognize_ms = 0;
-  int boxes = 0;       // boxes found by the detector (before low-confidence lines are dropped)
-  int fine_crops = 0;  // boxes cut from the full-resolution photo (OcrOptions::fine_below)
+  int boxes = 0;              // boxes found by the detector (before low-confidence lines are dropped)
+  int fine_crops = 0;         // boxes cut from the full-resolution photo (OcrOptions::fine_below)
+  double fine_decode_ms = 0;  // what getting that photo cost
 };
 
 struct OcrResult {

@@ -2,6 +2,7 @@
 // crops and reading order. No model is needed.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <opencv2/imgproc.hpp>
 #include <random>
 
@@ -143,6 +144,13 @@ TEST(TextRecognizer, CtcGreedyFindsTheBestClassAnywhereInALongRow) {
   std::vector<float> negative(size_t(classes), -9.f);
   negative[77] = -3.f;
   EXPECT_EQ(ctc_greedy(negative.data(), 1, classes, cs).text, "<77>");
+  // A NaN anywhere (a broken model) is decided as std::max_element decides it: skipped unless it comes first.
+  std::vector<float> nan(size_t(classes), 0.1f);
+  nan[19] = 0.9f;
+  nan[3] = std::nanf("");
+  EXPECT_EQ(ctc_greedy(nan.data(), 1, classes, cs).text, "<19>");
+  nan[0] = std::nanf("");
+  EXPECT_EQ(ctc_greedy(nan.data(), 1, classes, cs).text, "");  // class 0, the blank
 }
 
 TEST(TextRecognizer, CropsAreUprightAndTallBoxesTurned) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/core.hpp>
 #include <vips/vips8>
 
@@ -108,16 +109,19 @@ TEST(AnalyzeText, CropMarginSettingsReachTheRecognizer) {
     auto lines = dr::test::json_lines(r.out);
     return lines.empty() ? std::string() : lines[0]["text"]["full"].get<std::string>();
   };
-  std::string tight = read({}), margin = read({"--set", "text.crop_margin_min_height=12"});
+  // Without the second reading of glued lines, this small line is cropped tight (small serif text such as
+  // imageTextN.png reads better so), and its letters are read but not its spaces; the margin setting brings them.
+  std::string tight = read({"--set", "text.reread_glued=false"});
+  std::string margin = read({"--set", "text.reread_glued=false", "--set", "text.crop_margin_min_height=12"});
   EXPECT_EQ(margin, words);
-  // By default this small line is cropped tight (small serif text such as imageTextN.png reads better so), and
-  // its letters are read but not its spaces. Should the default improve, this is the line to change.
   auto letters = [](std::string s) {
     s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
     return s;
   };
   EXPECT_EQ(letters(tight), letters(words));
   EXPECT_NE(tight, margin);
+  // By default the glued reading is read again with the margin, which adds the spaces and nothing else.
+  EXPECT_EQ(read({}), words);
 }
 
 // A photo larger than the 1600 pixels the text task decodes at, with one long line of 22-point DejaVu Sans (made by
@@ -143,7 +147,7 @@ TEST(AnalyzeText, ReducedPhotosReadSmallLinesFromTheirFullResolution) {
     auto lines = dr::test::json_lines(r.out);
     return lines.empty() ? nlohmann::json() : lines[0];
   };
-  auto fine = read({});
+  auto fine = read({"--set", "text.reread_glued=false"});  // this test is about the crops alone
   ASSERT_TRUE(fine.contains("text")) << fine.dump();
   EXPECT_EQ(fine["width"], 2000);
   const std::string full = fine["text"]["full"];
@@ -151,9 +155,11 @@ TEST(AnalyzeText, ReducedPhotosReadSmallLinesFromTheirFullResolution) {
   ASSERT_EQ(fine["text"]["lines"].size(), 1u);
   EXPECT_GT(fine["text"]["lines"][0]["box"][1][0].get<double>(), 1700);  // in the 2000-pixel photo's pixels
   // The same photo with the reduced pixels only (measured: every space lost, CER 0.14).
-  auto coarse = read({"--set", "text.fine_below=0"});
+  auto coarse = read({"--set", "text.reread_glued=false", "--set", "text.fine_below=0"});
   ASSERT_TRUE(coarse.contains("text")) << coarse.dump();
   EXPECT_GT(dr::test::cer(coarse["text"]["full"], words), 0.05) << coarse["text"]["full"];
+  // With both on (the default) the line is read exactly too.
+  EXPECT_LE(dr::test::cer(read({})["text"]["full"], words), 0.02);
 }
 
 // The text task in a library: `search` finds photos by the words OCR read in them (case- and accent-insensitive,
@@ -173,7 +179,8 @@ TEST(LibraryText, SearchFindsPhotosByTheirWords) {
            .rgb,
        dir / "photos/timetable.png");
   save(cv::Mat(300, 400, CV_8UC3, cv::Scalar(90, 140, 200)), dir / "photos/blank.png");
-  // Small print: read without its spaces (see CropMarginSettingsReachTheRecognizer), found through the glued words.
+  // Small print: read without its spaces when glued lines are not read again (this library's setting; see
+  // CropMarginSettingsReachTheRecognizer), and found through the glued words.
   save(dr::test::draw_lines(cv::Mat(60, 900, CV_8UC3, cv::Scalar(250, 250, 250)),
                             {{"bicycles parked behind the lighthouse cafe every weekend",
                               cv::FONT_HERSHEY_SIMPLEX,
@@ -189,6 +196,12 @@ TEST(LibraryText, SearchFindsPhotosByTheirWords) {
     return dr::test::darkroom(args);
   };
   ASSERT_EQ(dr({"init"}).exit_code, 0);
+  {
+    std::ifstream in(lib + "/settings.json");
+    nlohmann::json settings = nlohmann::json::parse(in);
+    settings["analyzers"]["text"]["reread_glued"] = false;
+    dr::test::write_file(lib + "/settings.json", settings.dump(2));
+  }
   auto add = dr({"add", "--tasks", "text", dir / "photos"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   auto work = dr({"work", "--until-idle"});

@@ -1,6 +1,7 @@
 #include "analyzers/text/ocr.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -11,6 +12,11 @@ namespace dr::analyzers::text {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A run of at least this many letters without a space: words read glued together.
+constexpr int kGluedRun = 20;
+// Small lines read first, tight, to decide whether a page's small print needs the margin.
+constexpr size_t kProbeLines = 3;
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
@@ -52,7 +58,30 @@ float text_height(const Quad& q) {
   return float(std::min(w, h));
 }
 
+std::string trimmed(const std::string& s) {
+  const size_t a = s.find_first_not_of(' ');
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(' ') - a + 1);
+}
+
 }  // namespace
+
+bool glued_words(const std::string& text) {
+  int run = 0;
+  for (unsigned char c : text) {
+    run = (c < 128 && std::isalpha(c)) ? run + 1 : 0;
+    if (run >= kGluedRun) return true;
+  }
+  return false;
+}
+
+bool only_adds_spaces(const std::string& first, const std::string& second) {
+  std::string a = trimmed(first), b = trimmed(second);
+  const auto spaces_a = std::count(a.begin(), a.end(), ' '), spaces_b = std::count(b.begin(), b.end(), ' ');
+  a.erase(std::remove(a.begin(), a.end(), ' '), a.end());
+  b.erase(std::remove(b.begin(), b.end(), ' '), b.end());
+  return !a.empty() && a == b && spaces_b > spaces_a;
+}
 
 Ocr::Ocr(Model detector, std::optional<Model> classifier, Model recognizer, Charset charset, OcrOptions opts)
     : det_(std::move(detector)),
@@ -169,6 +198,61 @@ std::vector<LineText> Ocr::recognize(const std::vector<cv::Mat>& lines) const {
   return out;
 }
 
+std::vector<LineText> Ocr::read_lines(const std::vector<cv::Mat>& lines, const std::vector<bool>& small,
+                                      OcrTimings& timings) const {
+  if (!opts_.reread_glued || opts_.crop_margin <= 0) return recognize(lines);
+  auto with_margin = [&](const cv::Mat& c) {
+    const int m = int(std::lround(opts_.crop_margin * c.rows));
+    cv::Mat out;
+    cv::copyMakeBorder(c, out, m, m, 0, 0, cv::BORDER_CONSTANT, edge_colour(c));
+    return out;
+  };
+  // Reads the lines `which`, tight or with the margin, into `out`.
+  std::vector<LineText> out(lines.size());
+  auto read = [&](const std::vector<size_t>& which, bool margin) {
+    std::vector<cv::Mat> batch;
+    for (size_t i : which) batch.push_back(margin ? with_margin(lines[i]) : lines[i]);
+    auto texts = recognize(batch);
+    for (size_t k = 0; k < which.size(); ++k) out[which[k]] = std::move(texts[k]);
+  };
+  // Re-reads the glued small lines among `which` with the margin; returns how many readings that improved.
+  auto reread = [&](const std::vector<size_t>& which) {
+    std::vector<size_t> again;
+    for (size_t i : which)
+      if (small[i] && glued_words(out[i].text)) again.push_back(i);
+    if (again.empty()) return 0;
+    std::vector<LineText> before;
+    for (size_t i : again) before.push_back(out[i]);
+    read(again, true);
+    timings.rereads += int(again.size());
+    int better = 0;
+    for (size_t k = 0; k < again.size(); ++k) {
+      if (only_adds_spaces(before[k].text, out[again[k]].text))
+        ++better;
+      else
+        out[again[k]] = std::move(before[k]);
+    }
+    return better;
+  };
+  std::vector<size_t> first, rest;
+  size_t probes = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (small[i] && probes >= kProbeLines)
+      rest.push_back(i);
+    else
+      first.push_back(i), probes += small[i];
+  }
+  read(first, false);
+  timings.margin_page = reread(first) >= 2;
+  if (timings.margin_page) {
+    read(rest, true);
+  } else {
+    read(rest, false);
+    reread(rest);
+  }
+  return out;
+}
+
 OcrResult Ocr::run(const cv::Mat& rgb, const std::function<cv::Mat()>& full) const {
   OcrResult res;
   auto t0 = Clock::now();
@@ -179,6 +263,7 @@ OcrResult Ocr::run(const cv::Mat& rgb, const std::function<cv::Mat()>& full) con
 
   std::vector<cv::Mat> crops;
   crops.reserve(boxes.size());
+  std::vector<bool> small;  // crops with the margin on their sides only
   cv::Mat fine;
   bool fine_asked = false;
   for (auto& b : boxes) {
@@ -210,13 +295,16 @@ OcrResult Ocr::run(const cv::Mat& rgb, const std::function<cv::Mat()>& full) con
       int v = crops.back().rows >= opts_.crop_margin_min_height ? m : 0;
       if (m > 0)
         cv::copyMakeBorder(crops.back(), crops.back(), v, v, m, m, cv::BORDER_CONSTANT, edge_colour(crops.back()));
+      small.push_back(m > 0 && v == 0);
+    } else {
+      small.push_back(false);
     }
   }
   t0 = Clock::now();
   std::vector<bool> turned = orient(crops);
   res.timings.classify_ms = ms_since(t0);
   t0 = Clock::now();
-  std::vector<LineText> texts = recognize(crops);
+  std::vector<LineText> texts = read_lines(crops, small, res.timings);
   res.timings.recognize_ms = ms_since(t0);
 
   std::vector<Quad> kept_boxes;

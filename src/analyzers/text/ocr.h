@@ -49,6 +49,12 @@ struct OcrOptions {
   // when run() is given one (a photo decoded smaller): a 2000-pixel line of 22-point text decoded at 1600 pixels
   // loses every space between its words, and reads exactly from the full-size pixels. 0 = never.
   int fine_below = 32;
+  // Small crops (no margin above and below) read tight lose the spaces between the words of small sans-serif print,
+  // and read with the margin they lose letters of small serif print. So a small line read as a run of 20 or more
+  // letters without a space is read again with the margin, and that reading is taken when it has the same letters
+  // and more spaces. When two of a page's first three small lines are such glued lines, the page's other small lines
+  // are read with the margin at once (one reading each instead of two). See BENCHMARKS.md ("Text").
+  bool reread_glued = true;
 };
 
 struct TextLine {
@@ -62,6 +68,8 @@ struct OcrTimings {
   int boxes = 0;              // boxes found by the detector (before low-confidence lines are dropped)
   int fine_crops = 0;         // boxes cut from the full-resolution photo (OcrOptions::fine_below)
   double fine_decode_ms = 0;  // what getting that photo cost
+  int rereads = 0;            // glued lines read again with the margin (OcrOptions::reread_glued)
+  bool margin_page = false;   // the page's small lines were read with the margin at once
 };
 
 struct OcrResult {
@@ -69,6 +77,12 @@ struct OcrResult {
   std::string full;             // the lines' text in reading order: one row of text per line
   OcrTimings timings;
 };
+
+// A reading with a run of 20 or more letters and no space: words read glued together (OcrOptions::reread_glued).
+bool glued_words(const std::string& text);
+// Whether `second` reads the same letters as `first` and more spaces between them (ends ignored): what a second
+// reading of a glued line must do to be taken.
+bool only_adds_spaces(const std::string& first, const std::string& second);
 
 class Ocr {
  public:
@@ -85,6 +99,9 @@ class Ocr {
   // Turns upside-down lines upright in place; returns which were turned.
   std::vector<bool> orient(std::vector<cv::Mat>& lines) const;
   std::vector<LineText> recognize(const std::vector<cv::Mat>& lines) const;
+  // recognize() with the glued-words rule for the lines marked small (OcrOptions::reread_glued).
+  std::vector<LineText> read_lines(const std::vector<cv::Mat>& lines, const std::vector<bool>& small,
+                                   OcrTimings& timings) const;
 
   const OcrOptions& options() const { return opts_; }
 

@@ -63,6 +63,7 @@ class TextTask : public Task {
     o.crop_margin = s.value("crop_margin", o.crop_margin);
     o.crop_margin_min_height = s.value("crop_margin_min_height", o.crop_margin_min_height);
     o.fine_below = s.value("fine_below", o.fine_below);
+    o.reread_glued = s.value("reread_glued", o.reread_glued);
     o.rec_height = rec.input.value("height", o.rec_height);
     o.classify = classify;
     side_ = s.value("side", side_);
@@ -121,9 +122,10 @@ class TextTask : public Task {
     text::OcrResult r = ocr_->run(rgb, full_rgb);
     spdlog::debug(
         "text: {} boxes ({} cut from the full-resolution photo, decoded in {:.1f} ms), {} lines; detect {:.1f} ms, "
-        "classify {:.1f} ms, recognize {:.1f} ms",
+        "classify {:.1f} ms, recognize {:.1f} ms ({} glued lines read again{})",
         r.timings.boxes, r.timings.fine_crops, r.timings.fine_decode_ms, r.lines.size(), r.timings.detect_ms,
-        r.timings.classify_ms, r.timings.recognize_ms);
+        r.timings.classify_ms, r.timings.recognize_ms, r.timings.rereads,
+        r.timings.margin_page ? "; small lines read with the margin" : "");
     return text::to_json(r, img.to_display());
   }
 

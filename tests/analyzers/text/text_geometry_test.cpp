@@ -8,6 +8,7 @@
 
 #include "analyzers/text/detector.h"
 #include "analyzers/text/layout.h"
+#include "analyzers/text/ocr.h"
 #include "analyzers/text/recognizer.h"
 
 namespace dr::analyzers::text {
@@ -151,6 +152,20 @@ TEST(TextRecognizer, CtcGreedyFindsTheBestClassAnywhereInALongRow) {
   EXPECT_EQ(ctc_greedy(nan.data(), 1, classes, cs).text, "<19>");
   nan[0] = std::nanf("");
   EXPECT_EQ(ctc_greedy(nan.data(), 1, classes, cs).text, "");  // class 0, the blank
+}
+
+// The rule that decides when a small line is read a second time, and whether that reading is taken.
+TEST(TextRecognizer, GluedReadingsAreReplacedOnlyBySpacedOnesWithTheSameLetters) {
+  EXPECT_TRUE(glued_words("harbourwindowbluecitymarket"));
+  EXPECT_TRUE(glued_words("Platform 3: harbourwindowbluecity 18:45"));
+  EXPECT_FALSE(glued_words("harbour window blue city market"));
+  EXPECT_FALSE(glued_words("Donaudampfschiff 42"));  // 16 letters: a long word, not glued ones
+  EXPECT_FALSE(glued_words("\xe6\xb8\xaf\xe5\x8f\xa3\xe7\xaa\x97\xe6\x88\xb7"));  // CJK: no spaces to lose
+  EXPECT_TRUE(only_adds_spaces("harbourwindowblue", " harbour window blue"));
+  EXPECT_FALSE(only_adds_spaces("harbourwindowblue", "harbour windowbIue"));  // a letter changed
+  EXPECT_FALSE(only_adds_spaces("harbour window", "harbour window "));        // no space added between words
+  EXPECT_FALSE(only_adds_spaces("harbourwindow", "harbour"));                 // letters lost
+  EXPECT_FALSE(only_adds_spaces("", " "));
 }
 
 TEST(TextRecognizer, CropsAreUprightAndTallBoxesTurned) {

@@ -215,6 +215,26 @@ TEST_F(TextOcr, SmallLinesOfAReducedPhotoAreReadFromTheFullResolution) {
   EXPECT_EQ(task_->run(reduced, ro)["full"], coarse["full"]);
 }
 
+// Small sans-serif print, cropped tight, is read with its letters and without its spaces; such glued lines are read
+// again with a margin above and below (and, after two of the first three, the rest of the page's small lines with the
+// margin at once). Serif print keeps its tight reading: see ReadsOpenCvsImageTextN.
+TEST_F(TextOcr, SmallSansSerifPrintKeepsTheSpacesBetweenItsWords) {
+  std::vector<dr::test::TextLineSpec> lines;
+  for (const char* t : {"bicycles parked behind the lighthouse cafe every weekend",
+                        "boats leave the old harbour for the islands every morning",
+                        "tickets for the evening concert are sold at the museum door",
+                        "the bakery on the corner opens before the train station does",
+                        "winter timetable valid from the first of november until march"})
+    lines.push_back({t, cv::FONT_HERSHEY_SIMPLEX, 0.55, {20, 20, 20}, 1});
+  auto page = dr::test::draw_lines(cv::Mat(260, 900, CV_8UC3, cv::Scalar(250, 250, 250)), lines, 20, 20);
+  TaskContext ctx{*rt_, *store_, {{"text", {{"reread_glued", false}}}}};
+  auto once = make_text_task(ctx);
+  const std::string tight = once->run(decoded(page.rgb), {})["full"];
+  const std::string full = ocr(page.rgb)["full"];
+  EXPECT_LE(cer(full, page.truth), 0.02) << full;
+  EXPECT_GE(cer(tight, page.truth), 0.05) << "read once, these lines should lose their spaces: " << tight;
+}
+
 TEST_F(TextOcr, ARecognizerFromManifestDIsChosenBySettings) {
   // A user's model (another language, its own key file) is a manifest.d entry with role "recognizer"; here the same
   // files under another id and folder, so that the choice is visible in models().

@@ -68,8 +68,17 @@ std::string trimmed(const std::string& s) {
 
 bool glued_words(const std::string& text) {
   int run = 0;
-  for (unsigned char c : text) {
-    run = (c < 128 && std::isalpha(c)) ? run + 1 : 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    bool letter = c < 128 && std::isalpha(c);
+    // Latin letters with accents (U+00C0 to U+024F, two bytes in UTF-8) count too; other scripts have no spaces
+    // to lose.
+    if (c >= 0xC3 && c <= 0xC9 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80) {
+      const unsigned cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
+      letter = cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7;
+      ++i;
+    }
+    run = letter ? run + 1 : 0;
     if (run >= kGluedRun) return true;
   }
   return false;
@@ -243,7 +252,10 @@ std::vector<LineText> Ocr::read_lines(const std::vector<cv::Mat>& lines, const s
       first.push_back(i), probes += small[i];
   }
   read(first, false);
-  timings.margin_page = reread(first) >= 2;
+  const int better = reread(first);
+  // The page's first three small lines were all glued words that the margin separated: its other small lines are
+  // taken to be the same print, and read with the margin without the tight reading first (and so unchecked).
+  timings.margin_page = probes == kProbeLines && size_t(better) == kProbeLines;
   if (timings.margin_page) {
     read(rest, true);
   } else {

@@ -52,8 +52,10 @@ struct OcrOptions {
   // Small crops (no margin above and below) read tight lose the spaces between the words of small sans-serif print,
   // and read with the margin they lose letters of small serif print. So a small line read as a run of 20 or more
   // letters without a space is read again with the margin, and that reading is taken when it has the same letters
-  // and more spaces. When two of a page's first three small lines are such glued lines, the page's other small lines
-  // are read with the margin at once (one reading each instead of two). See BENCHMARKS.md ("Text").
+  // and more spaces. When a page's first three small lines were all glued lines whose second reading was taken, its
+  // other small lines are read with the margin at once (one reading each instead of two) and taken as read: on a
+  // page that mixes the two kinds of small print, serif lines below three such lines may lose letters (the cost of
+  // this shortcut; the dense page's one wrong character is such a reading). See BENCHMARKS.md ("Text").
   bool reread_glued = true;
 };
 
@@ -79,6 +81,7 @@ struct OcrResult {
 };
 
 // A reading with a run of 20 or more letters and no space: words read glued together (OcrOptions::reread_glued).
+// Letters are Latin ones, accented or not; scripts written without spaces never count as glued.
 bool glued_words(const std::string& text);
 // Whether `second` reads the same letters as `first` and more spaces between them (ends ignored): what a second
 // reading of a glued line must do to be taken.

@@ -63,7 +63,11 @@ class TextTask : public Task {
     o.crop_margin = s.value("crop_margin", o.crop_margin);
     o.crop_margin_min_height = s.value("crop_margin_min_height", o.crop_margin_min_height);
     o.fine_below = s.value("fine_below", o.fine_below);
-    o.reread_glued = s.value("reread_glued", o.reread_glued);
+    if (s.contains("reread_glued")) {
+      if (!s["reread_glued"].is_boolean())
+        throw std::invalid_argument("text setting 'reread_glued' must be true or false");
+      o.reread_glued = s["reread_glued"].get<bool>();
+    }
     o.rec_height = rec.input.value("height", o.rec_height);
     o.classify = classify;
     side_ = s.value("side", side_);

@@ -160,7 +160,16 @@ TEST(TextRecognizer, GluedReadingsAreReplacedOnlyBySpacedOnesWithTheSameLetters)
   EXPECT_TRUE(glued_words("Platform 3: harbourwindowbluecity 18:45"));
   EXPECT_FALSE(glued_words("harbour window blue city market"));
   EXPECT_FALSE(glued_words("Donaudampfschiff 42"));  // 16 letters: a long word, not glued ones
-  EXPECT_FALSE(glued_words("\xe6\xb8\xaf\xe5\x8f\xa3\xe7\xaa\x97\xe6\x88\xb7"));  // CJK: no spaces to lose
+  EXPECT_FALSE(glued_words("abcdefghijklmnopqrs"));  // 19 letters
+  EXPECT_TRUE(glued_words("abcdefghijklmnopqrst"));  // 20
+  // 8 CJK characters, 24 bytes of UTF-8: no spaces to lose, and no ASCII letters.
+  EXPECT_FALSE(glued_words("\u6e2f\u53e3\u7a97\u6237\u8f66\u7ad9\u516c\u56ed"));
+  // Accented Latin letters count: "\u00e9t\u00e9" seven times is 21 letters glued.
+  EXPECT_TRUE(
+      glued_words("\u00e9t\u00e9\u00e9t\u00e9\u00e9t\u00e9\u00e9t\u00e9\u00e9t\u00e9\u00e9t\u00e9\u00e9t\u00e9"));
+  EXPECT_FALSE(
+      glued_words("\u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9"));
+  EXPECT_FALSE(glued_words("abcdefghij\u00d7klmnopqrst"));  // a multiplication sign is no letter
   EXPECT_TRUE(only_adds_spaces("harbourwindowblue", " harbour window blue"));
   EXPECT_FALSE(only_adds_spaces("harbourwindowblue", "harbour windowbIue"));  // a letter changed
   EXPECT_FALSE(only_adds_spaces("harbour window", "harbour window "));        // no space added between words

@@ -209,6 +209,7 @@ std::vector<LineText> Ocr::recognize(const std::vector<cv::Mat>& lines) const {
 
 std::vector<LineText> Ocr::read_lines(const std::vector<cv::Mat>& lines, const std::vector<bool>& small,
                                       OcrTimings& timings) const {
+  if (small.size() != lines.size()) throw std::invalid_argument("read_lines: one 'small' flag per line");
   if (!opts_.reread_glued || opts_.crop_margin <= 0) return recognize(lines);
   auto with_margin = [&](const cv::Mat& c) {
     const int m = int(std::lround(opts_.crop_margin * c.rows));

@@ -158,6 +158,8 @@ TEST(ReadLines, OnlySmallLinesAreReadAgain) {
   EXPECT_EQ(r.texts[3].text, words(4, false));
 }
 
+TEST(ReadLines, OneSmallFlagPerLine) { EXPECT_THROW(read({1, 2}, {true}), std::invalid_argument); }
+
 TEST(ReadLines, TheRuleCanBeTurnedOff) {
   auto r = read({1, 2, 3, 4}, std::vector<bool>(4, true), {}, false);
   EXPECT_EQ(r.timings.rereads, 0);

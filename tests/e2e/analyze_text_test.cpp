@@ -20,6 +20,17 @@ bool ocr_models_installed() {
   return std::filesystem::exists(dr::test::test_models_dir() + "/ocr/ch_PP-OCRv4_det_infer.onnx");
 }
 
+// `darkroom analyze --tasks text` of one file with `--set` options (given as "--set", "k=v" pairs): its JSON line.
+nlohmann::json analyze_text(const std::string& file, const std::vector<std::string>& sets) {
+  std::vector<std::string> args = {"--models", dr::test::test_models_dir(), "analyze", "--tasks", "text"};
+  args.insert(args.end(), sets.begin(), sets.end());
+  args.push_back(file);
+  auto r = dr::test::darkroom(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto lines = dr::test::json_lines(r.out);
+  return lines.empty() ? nlohmann::json() : lines[0];
+}
+
 // Writes an RGB image as a file libvips can read (PNG or JPEG by the extension), with an EXIF orientation if given.
 void save(const cv::Mat& rgb, const std::string& path, int orientation = 0) {
   cv::Mat c = rgb.clone();
@@ -100,14 +111,9 @@ TEST(AnalyzeText, CropMarginSettingsReachTheRecognizer) {
                                   {{words, cv::FONT_HERSHEY_SIMPLEX, 0.55, {20, 20, 20}, 1}}, 20, 20);
   TempDir dir;
   save(img.rgb, dir / "line.png");
-  auto read = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = {"--models", dr::test::test_models_dir(), "analyze", "--tasks", "text"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(dir / "line.png");
-    auto r = dr::test::darkroom(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto lines = dr::test::json_lines(r.out);
-    return lines.empty() ? std::string() : lines[0]["text"]["full"].get<std::string>();
+  auto read = [&](const std::vector<std::string>& sets) {
+    auto j = analyze_text(dir / "line.png", sets);
+    return j.contains("text") ? j["text"]["full"].get<std::string>() : std::string();
   };
   // Without the second reading of glued lines, this small line is cropped tight (small serif text such as
   // imageTextN.png reads better so), and its letters are read but not its spaces; the margin setting brings them.
@@ -138,15 +144,7 @@ TEST(AnalyzeText, ReducedPhotosReadSmallLinesFromTheirFullResolution) {
        "-pointsize", "22", "-fill", "#202020", "-annotate", "+20+50", words, "PNG24:" + (dir / "line.png")},
       60000);
   ASSERT_TRUE(made.ok()) << "ImageMagick (scripts/setup.sh): " << made.describe() << made.err;
-  auto read = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = {"--models", dr::test::test_models_dir(), "analyze", "--tasks", "text"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(dir / "line.png");
-    auto r = dr::test::darkroom(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto lines = dr::test::json_lines(r.out);
-    return lines.empty() ? nlohmann::json() : lines[0];
-  };
+  auto read = [&](const std::vector<std::string>& sets) { return analyze_text(dir / "line.png", sets); };
   auto fine = read({"--set", "text.reread_glued=false"});  // this test is about the crops alone
   ASSERT_TRUE(fine.contains("text")) << fine.dump();
   EXPECT_EQ(fine["width"], 2000);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "catalog/sqlite.h"
+#include "util/utf8.h"
 
 namespace dr::catalog {
 
@@ -813,9 +814,7 @@ std::vector<DocumentHit> SqliteStore::search_substrings(const std::vector<std::s
                                                         size_t limit) {
   std::string q;
   for (const auto& sub : substrings) {
-    size_t chars = 0;  // the trigram index cannot look for fewer than 3 characters (not bytes)
-    for (unsigned char c : sub) chars += (c & 0xC0) != 0x80;
-    if (chars < 3) return {};
+    if (util::utf8_length(sub) < 3) return {};  // the trigram index cannot look for fewer than 3 characters
     std::string quoted = "\"";
     for (char c : sub) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
     q += (q.empty() ? "" : " ") + quoted + "\"";

@@ -56,6 +56,19 @@ struct FloatTensor {
   std::vector<float> values;
 };
 
+// Appends a TensorProto dims field (one varint, or packed) to `dims`; false when the packed bytes are malformed.
+bool append_dims(const Field& f, std::vector<int64_t>& dims) {
+  if (f.wire == Varint) dims.push_back(int64_t(f.value));
+  if (f.wire != Bytes) return true;
+  size_t i = 0;
+  uint64_t d = 0;
+  while (i < f.bytes.size()) {
+    if (!read_varint(f.bytes, i, d)) return false;
+    dims.push_back(int64_t(d));
+  }
+  return true;
+}
+
 std::optional<FloatTensor> read_tensor(std::string_view tensor) {
   auto fs = parse(tensor);
   if (!fs) return std::nullopt;
@@ -64,16 +77,7 @@ std::optional<FloatTensor> read_tensor(std::string_view tensor) {
   bool raw = false;
   for (const auto& f : *fs) {
     if (f.num == tensor_f::dims) {
-      if (f.wire == Varint) {
-        t.dims.push_back(int64_t(f.value));
-      } else if (f.wire == Bytes) {  // packed
-        size_t i = 0;
-        uint64_t d = 0;
-        while (i < f.bytes.size()) {
-          if (!read_varint(f.bytes, i, d)) return std::nullopt;
-          t.dims.push_back(int64_t(d));
-        }
-      }
+      if (!append_dims(f, t.dims)) return std::nullopt;
     } else if (f.num == tensor_f::data_type && f.wire == Varint) {
       type = f.value;
     } else if (f.num == tensor_f::raw_data && f.wire == Bytes) {
@@ -102,20 +106,13 @@ std::optional<FloatTensor> read_tensor(std::string_view tensor) {
   return t;
 }
 
-// A tensor's dims without reading its values.
+// A tensor's dims without reading its values (empty when they cannot be read).
 std::vector<int64_t> tensor_dims(std::string_view tensor) {
   std::vector<int64_t> dims;
   auto fs = parse(tensor);
   if (!fs) return dims;
-  for (const auto& f : *fs) {
-    if (f.num != tensor_f::dims) continue;
-    if (f.wire == Varint) dims.push_back(int64_t(f.value));
-    if (f.wire == Bytes) {  // packed
-      size_t i = 0;
-      uint64_t d = 0;
-      while (i < f.bytes.size() && read_varint(f.bytes, i, d)) dims.push_back(int64_t(d));
-    }
-  }
+  for (const auto& f : *fs)
+    if (f.num == tensor_f::dims && !append_dims(f, dims)) return {};
   return dims;
 }
 
@@ -431,17 +428,18 @@ class Rewriter {
   // output's shape as it is.
   bool small_scalar(const std::string& name) const {
     if (scalars_.count(name)) return true;
-    std::vector<int64_t> dims;
-    if (auto it = new_tensors_.find(name); it != new_tensors_.end())
-      dims = it->second.dims;
-    else if (auto t = tensors_.find(name); t != tensors_.end())
-      dims = tensor_dims(t->second);
-    else
-      return false;
-    if (dims.size() > 4) return false;
-    for (auto d : dims)
+    auto dims = dims_of(name);
+    if (!dims || dims->size() > 4) return false;
+    for (auto d : *dims)
       if (d != 1) return false;
     return scalar(name).has_value();
+  }
+
+  // A constant's dims (folded ones included) without reading its values; nullopt for a name that is no constant.
+  std::optional<std::vector<int64_t>> dims_of(const std::string& name) const {
+    if (auto it = new_tensors_.find(name); it != new_tensors_.end()) return it->second.dims;
+    if (auto it = tensors_.find(name); it != tensors_.end()) return tensor_dims(it->second);
+    return std::nullopt;
   }
 
   std::optional<FloatTensor> tensor(const std::string& name) const {
@@ -504,15 +502,10 @@ class Rewriter {
     const Node& n = nodes_[it->second];
     if (!is_onnx(n) || n.in.empty()) return std::nullopt;
     if (n.op == "Conv") {
-      std::vector<int64_t> dims;
-      if (n.in.size() < 2) return std::nullopt;
-      if (auto nt = new_tensors_.find(n.in[1]); nt != new_tensors_.end())
-        dims = nt->second.dims;
-      else if (auto t = tensors_.find(n.in[1]); t != tensors_.end())
-        dims = tensor_dims(t->second);
+      auto dims = n.in.size() >= 2 ? dims_of(n.in[1]) : std::nullopt;
       // A count no real model has would only be a malformed file asking for a huge allocation.
-      if (dims.size() != 4 || dims[0] <= 0 || dims[0] > (1 << 16)) return std::nullopt;
-      return dims[0];
+      if (!dims || dims->size() != 4 || (*dims)[0] <= 0 || (*dims)[0] > (1 << 16)) return std::nullopt;
+      return (*dims)[0];
     }
     if (n.op == "HardSigmoid" || n.op == "Relu" || n.op == "Clip") return channels(n.in[0], budget);
     if ((n.op == "Mul" || n.op == "Add" || n.op == "Div" || n.op == "Sub") && n.in.size() == 2) {

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "util/utf8.h"
+
 namespace dr::search {
 namespace {
 
@@ -126,11 +128,6 @@ class TextSignal : public Signal {
   // characters are left out of this check ("the lighthouse" finds "...thelighthousecafe..."), and a query of only
   // such words is not looked for this way. Lengths are in characters; letters are compared in ASCII lower case.
   static std::vector<SearchHit> glued(catalog::Store& store, const std::string& words, size_t limit) {
-    auto chars = [](const std::string& s) {
-      size_t n = 0;
-      for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-      return n;
-    };
     auto lower = [](std::string s) {
       for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
       return s;
@@ -140,14 +137,15 @@ class TextSignal : public Signal {
       std::string w;
       for (char c : t.text)
         if (c != ' ') w += c;
-      if (chars(w) >= 4) subs.push_back(lower(w));  // shorter ones ("the", "at") are too common inside other words
+      if (util::utf8_length(w) >= 4)
+        subs.push_back(lower(w));  // shorter ones ("the", "at") are too common inside other words
     }
     if (subs.empty()) return {};
     auto inside_runs = [&](const std::string& text) {
       std::istringstream tokens(lower(text));
       std::vector<std::string> runs;
       for (std::string tok; tokens >> tok;)
-        if (chars(tok) >= 24) runs.push_back(tok);
+        if (util::utf8_length(tok) >= 24) runs.push_back(tok);
       for (const auto& w : subs) {
         bool inside = false;
         for (const auto& r : runs) inside = inside || (r.size() > w.size() && r.find(w) != std::string::npos);

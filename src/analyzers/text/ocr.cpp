@@ -58,6 +58,13 @@ float text_height(const Quad& q) {
   return float(std::min(w, h));
 }
 
+// `crop` with `v` rows above and below and `h` columns at either side in the median colour of its edge.
+cv::Mat bordered(const cv::Mat& crop, int v, int h) {
+  cv::Mat out;
+  cv::copyMakeBorder(crop, out, v, v, h, h, cv::BORDER_CONSTANT, edge_colour(crop));
+  return out;
+}
+
 std::string trimmed(const std::string& s) {
   const size_t a = s.find_first_not_of(' ');
   if (a == std::string::npos) return "";
@@ -211,12 +218,8 @@ std::vector<LineText> Ocr::read_lines(const std::vector<cv::Mat>& lines, const s
                                       OcrTimings& timings) const {
   if (small.size() != lines.size()) throw std::invalid_argument("read_lines: one 'small' flag per line");
   if (!opts_.reread_glued || opts_.crop_margin <= 0) return recognize(lines);
-  auto with_margin = [&](const cv::Mat& c) {
-    const int m = int(std::lround(opts_.crop_margin * c.rows));
-    cv::Mat out;
-    cv::copyMakeBorder(c, out, m, m, 0, 0, cv::BORDER_CONSTANT, edge_colour(c));
-    return out;
-  };
+  // The small crops have their side margins already; this adds the one above and below.
+  auto with_margin = [&](const cv::Mat& c) { return bordered(c, margin_of(c), 0); };
   // Reads the lines `which`, tight or with the margin, into `out`.
   std::vector<LineText> out(lines.size());
   auto read = [&](const std::vector<size_t>& which, bool margin) {
@@ -302,16 +305,11 @@ OcrResult Ocr::run(const cv::Mat& rgb, const std::function<cv::Mat()>& full) con
       }
     }
     crops.push_back(crop.empty() ? crop_quad(rgb, b.quad) : crop);
-    if (opts_.crop_margin > 0) {
-      int m = int(std::lround(opts_.crop_margin * crops.back().rows));
-      // Small crops get the margin on their sides only (see crop_margin_min_height).
-      int v = crops.back().rows >= opts_.crop_margin_min_height ? m : 0;
-      if (m > 0)
-        cv::copyMakeBorder(crops.back(), crops.back(), v, v, m, m, cv::BORDER_CONSTANT, edge_colour(crops.back()));
-      small.push_back(m > 0 && v == 0);
-    } else {
-      small.push_back(false);
-    }
+    // Small crops get the margin on their sides only (see crop_margin_min_height).
+    const int m = margin_of(crops.back());
+    const int v = crops.back().rows >= opts_.crop_margin_min_height ? m : 0;
+    if (m > 0) crops.back() = bordered(crops.back(), v, m);
+    small.push_back(m > 0 && v == 0);
   }
   t0 = Clock::now();
   std::vector<bool> turned = orient(crops);

@@ -4,6 +4,7 @@
 #pragma once
 #include <onnxruntime_cxx_api.h>
 
+#include <cmath>
 #include <functional>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -109,6 +110,11 @@ class Ocr {
   const OcrOptions& options() const { return opts_; }
 
  private:
+  // The background added around a crop, in pixels: OcrOptions::crop_margin of its height (0 when off).
+  int margin_of(const cv::Mat& crop) const {
+    return opts_.crop_margin > 0 ? int(std::lround(opts_.crop_margin * crop.rows)) : 0;
+  }
+
   Model det_;
   std::optional<Model> cls_;
   Model rec_;

@@ -15,6 +15,8 @@ using Clock = std::chrono::steady_clock;
 
 // A run of at least this many letters without a space: words read glued together.
 constexpr int kGluedRun = 20;
+// Or at least this many letters in words of this many letters on average.
+constexpr int kGluedLetters = 24, kGluedMeanWord = 8;
 // Small lines read first, tight, to decide whether a page's small print needs the margin.
 constexpr size_t kProbeLines = 3;
 
@@ -74,7 +76,7 @@ std::string trimmed(const std::string& s) {
 }  // namespace
 
 bool glued_words(const std::string& text) {
-  int run = 0;
+  int run = 0, letters = 0, words = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     bool letter = c < 128 && std::isalpha(c);
@@ -85,10 +87,15 @@ bool glued_words(const std::string& text) {
       letter = cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7;
       ++i;
     }
+    if (letter) {
+      ++letters;
+      if (run == 0) ++words;
+    }
     run = letter ? run + 1 : 0;
     if (run >= kGluedRun) return true;
   }
-  return false;
+  // Some of the spaces lost: words of 8 letters on average, where prose has about 5.
+  return letters >= kGluedLetters && letters >= kGluedMeanWord * words;
 }
 
 bool only_adds_spaces(const std::string& first, const std::string& second) {

@@ -81,8 +81,9 @@ struct OcrResult {
   OcrTimings timings;
 };
 
-// A reading with a run of 20 or more letters and no space: words read glued together (OcrOptions::reread_glued).
-// Letters are Latin ones, accented or not; scripts written without spaces never count as glued.
+// A reading with a run of 20 or more letters and no space, or with 24 letters or more in words of 8 letters or more
+// on average (prose averages about 5): words read glued together (OcrOptions::reread_glued). Letters are Latin
+// ones, accented or not; scripts written without spaces never count as glued.
 bool glued_words(const std::string& text);
 // Whether `second` reads the same letters as `first` and more spaces between them (ends ignored): what a second
 // reading of a glued line must do to be taken.

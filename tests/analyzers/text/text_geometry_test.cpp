@@ -170,6 +170,13 @@ TEST(TextRecognizer, GluedReadingsAreReplacedOnlyBySpacedOnesWithTheSameLetters)
   EXPECT_FALSE(
       glued_words("\u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9 \u00e9t\u00e9"));
   EXPECT_FALSE(glued_words("abcdefghij\u00d7klmnopqrst"));  // a multiplication sign is no letter
+  // Some spaces lost: 55 letters in 6 words.
+  EXPECT_TRUE(glued_words("school coffeesummer harbourbakery city mountain squarewindow"));
+  EXPECT_FALSE(glued_words("school coffee summer harbour bakery city mountain square window"));
+  EXPECT_FALSE(glued_words("technical details are too complex to cover in the book itself."));
+  EXPECT_FALSE(glued_words("Donaudampfschiff Kapit\u00e4n"));  // 23 letters in long words: too short to tell
+  EXPECT_TRUE(glued_words("abcdefgh abcdefgh abcdefgh"));      // 24 letters, 8 a word
+  EXPECT_FALSE(glued_words("abcdefgh abcdefgh abcdefg"));      // 23
   EXPECT_TRUE(only_adds_spaces("harbourwindowblue", " harbour window blue"));
   EXPECT_FALSE(only_adds_spaces("harbourwindowblue", "harbour windowbIue"));  // a letter changed
   EXPECT_FALSE(only_adds_spaces("harbour window", "harbour window "));        // no space added between words

@@ -17,6 +17,7 @@ struct Globals {
   std::string device = "auto";    // --device / DARKROOM_DEVICE
   std::string cuda_provider;      // --cuda-provider / DARKROOM_CUDA_PROVIDER
   int threads = 0;                // --threads (0: all cores)
+  bool int8 = false;              // --int8 / DARKROOM_INT8: models with calibrated ranges run in int8 on the CPU
   bool no_graph_rewrite = false;  // --no-graph-rewrite / DARKROOM_NO_GRAPH_REWRITE: models loaded as they are
   bool json = false;              // --json
   bool quiet = false;             // --quiet: no progress output

@@ -29,6 +29,7 @@ runtime::Options runtime_options(const Globals& g) {
   o.threads = threads(g);
   o.cuda_provider = g.cuda_provider;
   o.rewrite_graphs = !g.no_graph_rewrite;
+  o.int8 = g.int8;
   o.probe_cache = (std::filesystem::path(models_dir(g)) / ".probe-cache.json").string();
   return o;
 }

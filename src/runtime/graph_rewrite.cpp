@@ -1,5 +1,7 @@
 #include "runtime/graph_rewrite.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -32,7 +34,13 @@ float as_float(uint64_t bits) {
 // ---- the few ONNX messages read here (field numbers from onnx.proto) ---------------------------------------------
 
 namespace model_f {
-constexpr uint32_t graph = 7;
+constexpr uint32_t graph = 7, opset_import = 8;
+}
+namespace opset_f {
+constexpr uint32_t domain = 1, version = 2;
+}
+namespace value_info_f {
+constexpr uint32_t name = 1, type = 2;
 }
 namespace graph_f {
 constexpr uint32_t node = 1, initializer = 5, input = 11, output = 12;
@@ -47,7 +55,7 @@ constexpr uint64_t type_float = 1, type_int = 2, type_ints = 7;
 namespace tensor_f {
 constexpr uint32_t dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9, external_data = 13,
                    data_location = 14;
-constexpr uint64_t type_float = 1;
+constexpr uint64_t type_float = 1, type_uint8 = 2, type_int8 = 3, type_int32 = 6, type_int64 = 7;
 }  // namespace tensor_f
 
 // A FLOAT tensor's shape and values (raw_data or float_data); nullopt for other types, external data or bad bytes.
@@ -140,6 +148,22 @@ std::string tensor_bytes(const std::string& name, const FloatTensor& t) {
   put_bytes(m, tensor_f::raw_data,
             std::string_view(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float)));
   return m;
+}
+
+// A tensor of any element type from its raw little-endian bytes.
+std::string raw_tensor_bytes(const std::string& name, uint64_t type, const std::vector<int64_t>& dims,
+                             std::string_view raw) {
+  std::string m;
+  for (int64_t d : dims) put_varint_field(m, tensor_f::dims, uint64_t(d));
+  put_varint_field(m, tensor_f::data_type, type);
+  put_bytes(m, tensor_f::name, name);
+  put_bytes(m, tensor_f::raw_data, raw);
+  return m;
+}
+
+template <typename T>
+std::string_view raw_of(const std::vector<T>& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)};
 }
 
 struct AttrView {
@@ -386,6 +410,73 @@ class Rewriter {
     return count;
   }
 
+  // Opset 10 made Slice's starts, ends and axes inputs; before lifting an opset-9 graph to 10, its Slices are
+  // rewritten so. False when the graph holds another node whose meaning changed at opset 10 (it stays as it is).
+  bool slices_to_opset_10() {
+    for (const Node& n : nodes_)
+      if (is_onnx(n) && (n.op == "Upsample" || n.op == "TopK" || n.op == "Resize")) return false;
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      if (!live(k, "Slice")) continue;
+      std::map<std::string_view, std::vector<int64_t>> a;
+      for (auto& attr : nodes_[k].attrs)
+        if (auto av = read_attr(attr)) a[av->name] = av->ints;
+      if (!a.count("starts") || !a.count("ends")) continue;
+      Node& n = change(k);
+      n.attrs.clear();
+      for (const char* key : {"starts", "ends", "axes"}) {
+        if (!a.count(key)) break;
+        const std::string name = fresh(n.out[0] + "/darkroom_" + key);
+        new_raw_[name] = raw_tensor_bytes(name, tensor_f::type_int64, {int64_t(a[key].size())}, raw_of(a[key]));
+        n.in.push_back(name);
+      }
+    }
+    return true;
+  }
+
+  // The int8 pass (graph_rewrite.h). Returns {convolutions, hard-swishes} quantised.
+  std::pair<int, int> quantize(const Int8Ranges& ranges) {
+    ranges_ = &ranges;
+    int convs = 0, swishes = 0;
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      if (nodes_[k].dead) continue;
+      if (live(k, "Conv") && quantize_conv(k)) {
+        ++convs;
+        continue;
+      }
+      if (live(k, "HardSigmoid") && quantize_hard_swish(k)) {
+        ++swishes;
+        continue;
+      }
+      // A node left in float reads the float value of a tensor that now exists only quantised.
+      for (const auto& i : nodes_[k].in) {
+        auto q = q_.find(i);
+        if (q == q_.end() || float_ok_.count(i)) continue;
+        inserted_[k].push_back(make_node("DequantizeLinear", {q->second.q, q->second.scale, q->second.zp}, i));
+        float_ok_.insert(i);
+      }
+    }
+    return {convs, swishes};
+  }
+
+  // Marks the outputs of the nodes a calibration reads as graph outputs; returns how many. Only the convolutional
+  // trunk is read: the nodes before the first one of another kind than these (in PP-OCRv4's recognizer, the
+  // AveragePool where its SVTR neck begins; quantising the neck's few convolutions too cost a letter on one
+  // benchmark image and no time).
+  int expose() {
+    static const std::set<std::string_view> trunk = {"Conv", "BatchNormalization", "Add",     "Mul", "HardSigmoid",
+                                                     "Relu", "GlobalAveragePool",  "Constant"};
+    int count = 0;
+    for (const Node& n : nodes_) {
+      if (!is_onnx(n) || !trunk.count(n.op)) break;
+      if (n.out.empty() || n.op == "Relu" || n.op == "GlobalAveragePool" || n.op == "Constant") continue;
+      if (graph_outputs_.count(n.out[0])) continue;
+      graph_outputs_.insert(n.out[0]);
+      extra_outputs_.push_back(n.out[0]);
+      ++count;
+    }
+    return count;
+  }
+
   std::string graph_bytes() const {
     std::string out;
     size_t node = 0;
@@ -406,6 +497,15 @@ class Rewriter {
       out.append(fields_[i].whole);
     }
     for (const auto& [name, t] : new_tensors_) put_bytes(out, graph_f::initializer, tensor_bytes(name, t));
+    for (const auto& [name, t] : new_raw_) put_bytes(out, graph_f::initializer, t);
+    for (const auto& name : extra_outputs_) {
+      std::string tensor_type, type, vi;
+      put_varint_field(tensor_type, 1, tensor_f::type_float);  // TypeProto.Tensor.elem_type
+      put_bytes(type, 1, tensor_type);                         // TypeProto.tensor_type
+      put_bytes(vi, value_info_f::name, name);
+      put_bytes(vi, value_info_f::type, type);
+      put_bytes(out, graph_f::output, vi);
+    }
     return out;
   }
 
@@ -618,6 +718,244 @@ class Rewriter {
     for (auto& i : nodes_[k].in) consumers_[i].erase(k);
   }
 
+  // ---- int8 ----------------------------------------------------------------------------------------------------
+
+  struct QTensor {
+    std::string q, scale, zp;  // the uint8 tensor and its scale and zero point (initializer names)
+    float s = 1;
+    int z = 0;
+  };
+
+  static Node make_node(std::string op, std::vector<std::string> in, std::string out, std::string domain = {}) {
+    Node n;
+    n.op = std::move(op);
+    n.in = std::move(in);
+    n.out = {std::move(out)};
+    n.domain = std::move(domain);
+    return n;
+  }
+
+  std::string scalar_tensor(const std::string& base, float v) {
+    const std::string name = fresh(base);
+    new_raw_[name] = raw_tensor_bytes(name, tensor_f::type_float, {}, raw_of(std::vector<float>{v}));
+    return name;
+  }
+  std::string u8_tensor(const std::string& base, uint8_t v, std::vector<int64_t> dims = {}) {
+    const std::string name = fresh(base);
+    new_raw_[name] = raw_tensor_bytes(name, tensor_f::type_uint8, dims, raw_of(std::vector<uint8_t>{v}));
+    return name;
+  }
+
+  // Scale and zero point for values in [lo, hi] (widened to hold 0, which must be exact: it is the padding).
+  static std::pair<float, int> qparams(float lo, float hi) {
+    lo = std::min(lo, 0.f);
+    hi = std::max(hi, 0.f);
+    const float s = std::max(hi - lo, 1e-6f) / 255.f;
+    return {s, std::clamp(int(std::lround(-lo / s)), 0, 255)};
+  }
+
+  // Names the uint8 version of `name` with the given parameters (the tensor itself is made by the caller).
+  QTensor new_q(const std::string& name, float s, int z) {
+    QTensor t;
+    t.q = fresh(name + "/darkroom_u8");
+    t.scale = scalar_tensor(name + "/darkroom_scale", s);
+    t.zp = u8_tensor(name + "/darkroom_zero_point", uint8_t(z));
+    t.s = s;
+    t.z = z;
+    return t;
+  }
+
+  std::optional<std::pair<float, float>> range_of(const std::string& name) const {
+    auto it = ranges_->find(name);
+    if (it == ranges_->end() || !std::isfinite(it->second.first) || !std::isfinite(it->second.second) ||
+        it->second.first > it->second.second)
+      return std::nullopt;
+    return it->second;
+  }
+
+  // The uint8 version of a node's input: made earlier, or quantised here (before node k) from its range.
+  std::optional<QTensor> input_q(size_t k, const std::string& x) {
+    if (auto it = q_.find(x); it != q_.end()) return it->second;
+    auto r = range_of(x);
+    if (!r) return std::nullopt;
+    auto [s, z] = qparams(r->first, r->second);
+    QTensor t = new_q(x, s, z);
+    inserted_[k].push_back(make_node("QuantizeLinear", {x, t.scale, t.zp}, t.q));
+    float_ok_.insert(x);  // made by a float node, so still there
+    q_[x] = t;
+    return t;
+  }
+
+  // BatchNormalization(y) folded into the convolution's weights and biases; false when its constants are unusable.
+  bool fold_batch_norm(const Node& bn, FloatTensor& w, FloatTensor& b) const {
+    if (bn.in.size() != 5) return false;
+    std::vector<std::vector<float>> p;
+    for (size_t i = 1; i < 5; ++i) {
+      auto t = tensor(bn.in[i]);
+      if (!t || t->values.size() != b.values.size()) return false;
+      p.push_back(std::move(t->values));
+    }
+    float eps = 1e-5f;
+    for (auto& a : bn.attrs)
+      if (auto av = read_attr(a); av && av->name == "epsilon" && av->f) eps = *av->f;
+    const size_t outs = b.values.size(), per = w.values.size() / outs;
+    for (size_t o = 0; o < outs; ++o) {
+      const double k = p[0][o] / std::sqrt(double(p[3][o]) + eps);
+      for (size_t i = 0; i < per; ++i) w.values[o * per + i] = float(w.values[o * per + i] * k);
+      b.values[o] = float((b.values[o] - p[2][o]) * k + p[1][o]);
+    }
+    return true;
+  }
+
+  bool quantize_conv(size_t k) {
+    const Node c = nodes_[k];
+    if (c.in.size() < 2) return false;
+    for (auto& a : c.attrs)
+      if (auto av = read_attr(a); !av || (av->name == "auto_pad" && av->s != "NOTSET")) return false;
+    auto p = conv_params(k);
+    if (!p || p->first.dims.size() != 4) return false;
+    auto& [w, b] = *p;
+    // (an index and a flag rather than an optional, which GCC 12 wrongly calls maybe-uninitialised)
+    const size_t bn = only_consumer(c.out[0], "BatchNormalization").value_or(nodes_.size());
+    const bool has_bn = bn < nodes_.size() && nodes_[bn].in[0] == c.out[0] && fold_batch_norm(nodes_[bn], w, b);
+    const std::string y = has_bn ? nodes_[bn].out[0] : c.out[0];
+    auto ry = range_of(y);
+    if (!ry || graph_outputs_.count(y)) return false;
+    auto xq = input_q(k, c.in[0]);
+    if (!xq) return false;
+    const size_t outs = b.values.size(), per = w.values.size() / outs;
+    std::vector<float> ws(outs);
+    std::vector<int8_t> wq(w.values.size());
+    std::vector<int32_t> bq(outs);
+    for (size_t o = 0; o < outs; ++o) {
+      float m = 0;
+      for (size_t i = 0; i < per; ++i) m = std::max(m, std::abs(w.values[o * per + i]));
+      ws[o] = m > 0 ? m / 127.f : 1.f;
+      for (size_t i = 0; i < per; ++i)
+        wq[o * per + i] = int8_t(std::clamp(std::lround(w.values[o * per + i] / ws[o]), -127L, 127L));
+      const double q = std::round(double(b.values[o]) / (double(xq->s) * ws[o]));
+      bq[o] = int32_t(std::clamp(q, -2147483647.0, 2147483647.0));
+    }
+    auto [s, z] = qparams(ry->first, ry->second);
+    QTensor yq = new_q(y, s, z);
+    const std::string wn = fresh(y + "/darkroom_w_s8"), wsn = fresh(y + "/darkroom_w_scale"),
+                      wzn = fresh(y + "/darkroom_w_zero_point"), bn_name = fresh(y + "/darkroom_b_s32");
+    const int64_t n_out = int64_t(outs);
+    new_raw_[wn] = raw_tensor_bytes(wn, tensor_f::type_int8, w.dims, raw_of(wq));
+    new_raw_[wsn] = raw_tensor_bytes(wsn, tensor_f::type_float, {n_out}, raw_of(ws));
+    new_raw_[wzn] = raw_tensor_bytes(wzn, tensor_f::type_int8, {n_out}, raw_of(std::vector<int8_t>(outs, 0)));
+    new_raw_[bn_name] = raw_tensor_bytes(bn_name, tensor_f::type_int32, {n_out}, raw_of(bq));
+    Node qc = make_node("QLinearConv", {xq->q, xq->scale, xq->zp, wn, wsn, wzn, yq.scale, yq.zp, bn_name}, yq.q);
+    qc.attrs = c.attrs;
+    inserted_[k].push_back(std::move(qc));
+    kill(k);
+    if (has_bn) kill(bn);
+    q_[y] = yq;
+    return true;
+  }
+
+  // A depthwise 1x1 convolution with one weight s > 0 and one bias b for every channel, no padding, stride 1.
+  std::optional<std::pair<float, float>> uniform_affine(size_t k) const {
+    auto p = conv_params(k);
+    if (!p || p->first.dims.size() != 4 || !unpadded(nodes_[k])) return std::nullopt;
+    const auto& [w, b] = *p;
+    const auto& d = w.dims;
+    if (d[1] != 1 || d[2] != 1 || d[3] != 1) return std::nullopt;
+    bool depthwise = false;  // group = output channels, with one input channel each: as many in as out
+    for (auto& a : nodes_[k].attrs) {
+      auto av = read_attr(a);
+      if (!av) return std::nullopt;
+      if (av->name == "group") {
+        auto fs = parse(a);
+        for (const auto& f : fs ? *fs : std::vector<Field>{})
+          if (f.num == attr_f::i && f.wire == Varint) depthwise = int64_t(f.value) == d[0];
+      }
+      if (av->name == "strides")
+        for (auto v : av->ints)
+          if (v != 1) return std::nullopt;
+    }
+    if (!depthwise) return std::nullopt;
+    const float s = w.values[0], bias = b.values[0];
+    if (!(s > 0)) return std::nullopt;
+    for (float v : w.values)
+      if (v != s) return std::nullopt;
+    for (float v : b.values)
+      if (v != bias) return std::nullopt;
+    return std::pair{s, bias};
+  }
+
+  bool quantize_hard_swish(size_t k) {
+    const Node h = nodes_[k];
+    const std::string& x = h.in[0];
+    auto xq = q_.find(x);
+    if (xq == q_.end()) return false;
+    std::optional<float> alpha, beta;
+    for (auto& a : h.attrs)
+      if (auto av = read_attr(a)) {
+        if (av->name == "alpha") alpha = av->f;
+        if (av->name == "beta") beta = av->f;
+      }
+    if (!alpha || !beta || std::abs(*alpha - 1.f / 6) > 1e-6f || std::abs(*beta - 0.5f) > 1e-6f) return false;
+    auto mul = only_consumer(h.out[0], "Mul");
+    if (!mul || !takes(nodes_[*mul], x, h.out[0])) return false;
+    const std::string y = nodes_[*mul].out[0];
+    if (graph_outputs_.count(y)) return false;
+    // The product's uint8 output: of y itself, or of s * y + b when a scalar affine (a depthwise 1x1 convolution)
+    // follows, whose output z is then these very bytes read with z's scale and zero point.
+    std::string out_name = y, out_scale, out_zp;
+    QTensor result;
+    std::optional<size_t> folded;
+    if (auto dw = only_consumer(y, "Conv"); dw && nodes_[*dw].in[0] == y && !graph_outputs_.count(nodes_[*dw].out[0]))
+      if (auto a = uniform_affine(*dw))
+        if (auto rz = range_of(nodes_[*dw].out[0])) {
+          auto [sz, zz] = qparams(rz->first, rz->second);
+          // b must be a whole number of z's steps to move into the zero point exactly: the step is nudged.
+          const long kb = std::lround(a->second / sz);
+          if (kb != 0) {
+            sz = a->second / float(kb);
+            zz = int(std::lround(-std::min(rz->first, 0.f) / sz));
+          }
+          const long zo = zz + kb;
+          if (sz > 0 && zz >= 0 && zz <= 255 && zo >= 0 && zo <= 255) {
+            out_name = nodes_[*dw].out[0];
+            result = new_q(out_name, sz, zz);
+            out_scale = scalar_tensor(out_name + "/darkroom_product_scale", sz / a->first);
+            out_zp = u8_tensor(out_name + "/darkroom_product_zero_point", uint8_t(zo));
+            folded = dw;
+          }
+        }
+    if (!folded) {
+      auto ry = range_of(y);
+      if (!ry) return false;
+      auto [s, z] = qparams(ry->first, ry->second);
+      result = new_q(y, s, z);
+      out_scale = result.scale;
+      out_zp = result.zp;
+    }
+    if (zero_.empty()) {
+      zero_ = u8_tensor("darkroom_int8/zero", 0, {1});
+      one_ = scalar_tensor("darkroom_int8/one", 1.f);
+      zero_zp_ = u8_tensor("darkroom_int8/zero_point", 0);
+      sig_in_scale_ = scalar_tensor("darkroom_int8/hard_sigmoid_in_scale", 6.f / 255);
+      sig_in_zp_ = u8_tensor("darkroom_int8/hard_sigmoid_in_zero_point", 128);
+      sig_scale_ = scalar_tensor("darkroom_int8/hard_sigmoid_scale", 1.f / 255);
+    }
+    const QTensor& in = xq->second;
+    const std::string sig = fresh(y + "/darkroom_hard_sigmoid_u8");
+    // x in steps of 6/255 around 128, saturated to 0..255, is (x / 6 + 0.5) * 255 clipped: HardSigmoid(x) in
+    // steps of 1/255 (its 0.5 offset off by half a step, 128 against 127.5).
+    inserted_[k].push_back(make_node(
+        "QLinearAdd", {in.q, in.scale, in.zp, zero_, one_, zero_zp_, sig_in_scale_, sig_in_zp_}, sig, "com.microsoft"));
+    inserted_[k].push_back(make_node("QLinearMul",
+                                     {in.q, in.scale, in.zp, sig, sig_scale_, zero_zp_, out_scale, out_zp}, result.q,
+                                     "com.microsoft"));
+    kill(k);
+    kill(*mul);
+    if (folded) kill(*folded);
+    q_[out_name] = result;
+    return true;
+  }
+
   std::vector<Field> fields_;
   std::vector<size_t> node_field_;  // node index -> index in fields_
   std::vector<Node> nodes_;
@@ -630,19 +968,58 @@ class Rewriter {
   // Output name -> the node that made it, as loaded. Not updated by the rewrites: channels() may walk through nodes
   // they replaced, which is right because no rewrite here changes a tensor's channel count.
   std::map<std::string, size_t> producer_;
+  std::map<std::string, std::string> new_raw_;  // initializers made by the int8 pass, as TensorProto bytes
+  std::vector<std::string> extra_outputs_;      // graph outputs added by expose()
+  const Int8Ranges* ranges_ = nullptr;
+  std::map<std::string, QTensor> q_;  // float tensor name -> its uint8 version
+  std::set<std::string> float_ok_;    // names of quantised tensors whose float value exists too
+  std::string zero_, one_, zero_zp_, sig_in_scale_, sig_in_zp_, sig_scale_;
 };
 
 }  // namespace
 
-std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* stats) {
-  auto fs = parse(model);
-  if (!fs) return std::nullopt;
+namespace {
+
+// The model's single graph field, or null.
+const Field* graph_field(const std::vector<Field>& fs) {
   const Field* graph = nullptr;
-  for (const auto& f : *fs)
+  for (const auto& f : fs)
     if (f.num == model_f::graph && f.wire == Bytes) {
-      if (graph) return std::nullopt;  // one graph only
+      if (graph) return nullptr;  // one graph only
       graph = &f;
     }
+  return graph;
+}
+
+// The version of an OperatorSetIdProto for `domain`, when it is one.
+std::optional<int64_t> opset_version(const Field& f, std::string_view domain) {
+  if (f.num != model_f::opset_import || f.wire != Bytes) return std::nullopt;
+  auto fs = parse(f.bytes);
+  if (!fs) return std::nullopt;
+  std::string_view d;
+  int64_t v = 0;
+  for (const auto& x : *fs) {
+    if (x.num == opset_f::domain && x.wire == Bytes) d = x.bytes;
+    if (x.num == opset_f::version && x.wire == Varint) v = int64_t(x.value);
+  }
+  if (d == "ai.onnx") d = "";
+  if (d != domain) return std::nullopt;
+  return v;
+}
+
+std::string opset_bytes(std::string_view domain, int64_t version) {
+  std::string o;
+  if (!domain.empty()) put_bytes(o, opset_f::domain, domain);
+  put_varint_field(o, opset_f::version, uint64_t(version));
+  return o;
+}
+
+}  // namespace
+
+std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* stats, const Int8Ranges* int8) {
+  auto fs = parse(model);
+  if (!fs) return std::nullopt;
+  const Field* graph = graph_field(*fs);
   if (!graph) return std::nullopt;
   Rewriter r;
   if (!r.load(graph->bytes)) return std::nullopt;
@@ -651,10 +1028,54 @@ std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* s
   st.affine_into_conv = r.fold_affine_into_conv();
   st.hard_swish = r.fuse_hard_swish();
   st.affine_depthwise = r.affine_to_depthwise();
+  bool changed = st.affine_into_next_conv + st.affine_into_conv + st.hard_swish + st.affine_depthwise > 0;
+  std::string graph_out = changed ? r.graph_bytes() : std::string(graph->bytes);
+
+  int64_t onnx_opset = 0;
+  bool has_ms = false;
+  for (const auto& f : *fs) {
+    if (auto v = opset_version(f, "")) onnx_opset = *v;
+    if (opset_version(f, "com.microsoft")) has_ms = true;
+  }
+  bool quantised = false;
+  if (int8 && onnx_opset > 0) {
+    Rewriter q;
+    if (q.load(graph_out) && (onnx_opset >= 10 || q.slices_to_opset_10())) {
+      auto [convs, swishes] = q.quantize(*int8);
+      if (convs + swishes > 0) {
+        st.int8_convs = convs;
+        st.int8_hard_swish = swishes;
+        graph_out = q.graph_bytes();
+        quantised = changed = true;
+      }
+    }
+  }
   if (stats) *stats = st;
-  if (st.affine_into_next_conv + st.affine_into_conv + st.hard_swish + st.affine_depthwise == 0) return std::nullopt;
+  if (!changed) return std::nullopt;
   std::string out;
   out.reserve(model.size());
+  for (const auto& f : *fs) {
+    if (&f == graph) {
+      put_bytes(out, model_f::graph, graph_out);
+    } else if (auto v = opset_version(f, ""); quantised && v && *v < 10) {
+      put_bytes(out, model_f::opset_import, opset_bytes("", 10));
+    } else {
+      out.append(f.whole);
+    }
+  }
+  if (quantised && !has_ms) put_bytes(out, model_f::opset_import, opset_bytes("com.microsoft", 1));
+  return out;
+}
+
+std::optional<std::string> expose_float_outputs(std::string_view model) {
+  auto fs = parse(model);
+  if (!fs) return std::nullopt;
+  const Field* graph = graph_field(*fs);
+  if (!graph) return std::nullopt;
+  Rewriter r;
+  if (!r.load(graph->bytes)) return std::nullopt;
+  r.expose();
+  std::string out;
   for (const auto& f : *fs) {
     if (&f == graph)
       put_bytes(out, model_f::graph, r.graph_bytes());

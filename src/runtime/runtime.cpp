@@ -316,7 +316,7 @@ namespace {
 constexpr uintmax_t kRewriteMaxBytes = 64u << 20;
 }  // namespace
 
-std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, bool on_gpu) {
+std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, bool on_gpu, const Int8Ranges* int8) {
   auto so = session_options(on_gpu);
   // Small models are read here and given the exact rewrites of graph_rewrite.h (large ones are dominated by matrix
   // products, and reading them twice would cost memory); the file is loaded as it is when nothing matches.
@@ -327,12 +327,12 @@ std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, boo
     std::string bytes(size, '\0');
     if (in.read(bytes.data(), std::streamsize(size))) {
       RewriteStats stats;
-      if (auto rewritten = rewrite_graph(bytes, &stats)) {
+      if (auto rewritten = rewrite_graph(bytes, &stats, on_gpu || !opts_.int8 ? nullptr : int8)) {
         spdlog::debug(
             "{}: rewritten ({} affine folds into the next convolution, {} into the previous one, {} left as depthwise "
-            "convolutions, {} "
-            "hard-swish)",
-            path, stats.affine_into_next_conv, stats.affine_into_conv, stats.affine_depthwise, stats.hard_swish);
+            "convolutions, {} hard-swish; int8: {} convolutions, {} hard-swish)",
+            path, stats.affine_into_next_conv, stats.affine_into_conv, stats.affine_depthwise, stats.hard_swish,
+            stats.int8_convs, stats.int8_hard_swish);
         try {
           return std::make_unique<Ort::Session>(*env_, rewritten->data(), rewritten->size(), so);
         } catch (const Ort::Exception& e) {
@@ -489,6 +489,21 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
   return p;
 }
 
+std::shared_ptr<const Int8Ranges> int8_ranges(const ModelEntry& entry) {
+  const auto& raw = entry.raw;
+  if (!raw.is_object() || !raw.contains("int8") || !raw["int8"].is_object() || !raw["int8"].contains("ranges") ||
+      !raw["int8"]["ranges"].is_object())
+    return nullptr;
+  auto r = std::make_shared<Int8Ranges>();
+  for (const auto& [name, v] : raw["int8"]["ranges"].items()) {
+    if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())
+      throw ModelError("the manifest entry " + entry.id + " has an int8 range for " + name +
+                       " that is not [lowest, highest]");
+    (*r)[name] = {v[0].get<float>(), v[1].get<float>()};
+  }
+  return r;
+}
+
 std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::string& path, const std::string& sha256) {
   {
     std::lock_guard lock(mu_);
@@ -500,6 +515,7 @@ std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::strin
   s->id_ = entry.id;
   s->sha256_ = sha256;
   s->path_ = path;
+  s->int8_ = int8_ranges(entry);
   Placement p = place(entry, path, sha256);
   if (p.fallback_reason && p.fallback_reason != gpu().reason) spdlog::warn("{}", *p.fallback_reason);
   auto t0 = std::chrono::steady_clock::now();
@@ -516,7 +532,7 @@ std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::strin
   }
   if (!s->on_gpu_) {
     try {
-      s->cpu_ = make_session(path, false);
+      s->cpu_ = make_session(path, false, s->int8_.get());
     } catch (const Ort::Exception& e) {
       throw ModelError("the model " + path + " (" + entry.id + ") cannot be loaded by ONNX Runtime: " + e.what());
     }
@@ -602,7 +618,7 @@ std::vector<Ort::Value> Session::run_on(Ort::Session& s, std::vector<Ort::Value>
 void Session::demote(const std::string& reason) {
   std::lock_guard lock(mu_);
   if (!on_gpu_) return;
-  if (!cpu_) cpu_ = rt_->make_session(path_, false);
+  if (!cpu_) cpu_ = rt_->make_session(path_, false, int8_.get());
   on_gpu_ = false;
   placement_.provider = kCpu;
   placement_.fallback_reason = reason;

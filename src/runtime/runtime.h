@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/graph_rewrite.h"
 #include "runtime/model_store.h"
 
 namespace dr::runtime {
@@ -31,6 +32,10 @@ struct Options {
   int probe_timeout_ms = 120000;
   std::string self_exe;        // the darkroom binary, spawned for probes; empty = /proc/self/exe
   bool rewrite_graphs = true;  // apply graph_rewrite.h's exact rewrites to models of up to 64 MiB
+  // On the CPU, run models whose manifest entry has calibrated int8 ranges in int8 (graph_rewrite.h); needs
+  // rewrite_graphs. Off by default: the int8 recognizer is twice as fast but reads some test pages worse
+  // (BENCHMARKS.md, "Text").
+  bool int8 = false;
 };
 
 // What was found of the GPU side, for `doctor`.
@@ -76,8 +81,9 @@ class Session {
 
   Runtime* rt_ = nullptr;
   std::string id_, sha256_, path_;
-  std::unique_ptr<Ort::Session> cpu_;  // always created when the model runs on the CPU; lazily otherwise
-  std::unique_ptr<Ort::Session> gpu_;  // only when the probe passed
+  std::shared_ptr<const Int8Ranges> int8_;  // the manifest's calibrated ranges, when the CPU session is int8
+  std::unique_ptr<Ort::Session> cpu_;       // always created when the model runs on the CPU; lazily otherwise
+  std::unique_ptr<Ort::Session> gpu_;       // only when the probe passed
   std::atomic<bool> on_gpu_{false};
   mutable std::mutex mu_;
   Placement placement_;
@@ -107,7 +113,8 @@ class Runtime {
  private:
   friend class Session;
   Ort::SessionOptions session_options(bool gpu);
-  std::unique_ptr<Ort::Session> make_session(const std::string& path, bool gpu);
+  // `int8`: calibrated ranges, used on the CPU only (ONNX Runtime's CUDA provider has no kernels for QLinear nodes).
+  std::unique_ptr<Ort::Session> make_session(const std::string& path, bool gpu, const Int8Ranges* int8 = nullptr);
   Placement place(const ModelEntry& entry, const std::string& path, const std::string& sha256);
 
   Options opts_;
@@ -117,6 +124,10 @@ class Runtime {
   std::vector<Ort::ConstEpDevice> cuda_devices_;
   std::vector<std::pair<std::string, std::shared_ptr<Session>>> sessions_;
 };
+
+// The calibrated int8 ranges of a manifest entry ("int8": {"ranges": {tensor: [lowest, highest]}}), or null when it
+// has none; throws ModelError when they are malformed.
+std::shared_ptr<const Int8Ranges> int8_ranges(const ModelEntry& entry);
 
 // The fault-injection switches of test builds (DARKROOM_TEST_HOOKS): $DARKROOM_FAULT is a comma-separated list of
 // "fake-gpu" (pretend a CUDA device exists; its sessions really run on the CPU), "probe-crash" (the probe child

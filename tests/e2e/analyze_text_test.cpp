@@ -74,6 +74,25 @@ TEST(AnalyzeText, PrintsTheContractsFields) {
   }
 }
 
+// --int8: the recognizer runs quantised (graph_rewrite.h), says so in the debug log, and still reads the sign.
+TEST(AnalyzeText, Int8RecognizerReadsTheSign) {
+  if (!ocr_models_installed()) GTEST_SKIP() << "PP-OCRv4 models not installed";
+  TempDir dir;
+  save(dr::test::plain_sample().rgb, dir / "sign.png");
+  for (bool int8 : {false, true}) {
+    std::vector<std::string> args = {"--models", dr::test::test_models_dir(), "analyze", "--tasks", "text"};
+    if (int8) args.push_back("--int8");
+    args.push_back(dir / "sign.png");
+    auto r = dr::test::darkroom(args, {"DARKROOM_LOG=debug"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("int8: 29 convolutions, 28 hard-swish") != std::string::npos, int8) << r.err;
+    auto lines = dr::test::json_lines(r.out);
+    ASSERT_EQ(lines.size(), 1u);
+    const std::string full = lines[0]["text"]["full"];
+    EXPECT_EQ(full.rfind("Harbour Street 42\nOpen daily from 9 to 17\n", 0), 0u) << "int8 " << int8 << ": " << full;
+  }
+}
+
 TEST(AnalyzeText, BoxesFollowExifOrientation) {
   if (!ocr_models_installed()) GTEST_SKIP() << "PP-OCRv4 models not installed";
   // The sample sign stored turned a quarter counter-clockwise, with EXIF orientation 6 to show it upright.

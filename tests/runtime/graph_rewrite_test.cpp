@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -221,6 +222,99 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// X [1,2,6,8] -> Conv 3x3 -> BatchNormalization -> hard-swish (x * HardSigmoid(x)) -> *1.5 -0.25 as a depthwise
+// 1x1 convolution -> Conv 3x3 -> Slice of its first two channels (opset-9 attributes) -> Z: a PP-LCNetV3 block as
+// the rewrites leave it, in an opset-9 model.
+ox::Graph int8_block() {
+  ox::Graph g;
+  g.inputs = {{"X", ox::kFloat, {1, 2, 6, 8}}};
+  g.outputs = {{"Z", ox::kFloat, {1, 2, 6, 8}}};
+  g.initializers = {
+      ox::floats("W", {4, 2, 3, 3}, pseudo_random(72, 11)),     ox::floats("B", {4}, {0.1f, -0.2f, 0.3f, 0.f}),
+      ox::floats("bn_scale", {4}, {1.2f, 0.8f, 1.f, 1.5f}),     ox::floats("bn_bias", {4}, {0.1f, 0.f, -0.3f, 0.2f}),
+      ox::floats("bn_mean", {4}, {0.05f, -0.1f, 0.f, 0.2f}),    ox::floats("bn_var", {4}, {0.5f, 1.f, 2.f, 0.8f}),
+      ox::floats("Wd", {4, 1, 1, 1}, {1.5f, 1.5f, 1.5f, 1.5f}), ox::floats("Bd", {4}, {-0.25f, -0.25f, -0.25f, -0.25f}),
+      ox::floats("W2", {3, 4, 3, 3}, pseudo_random(108, 12))};
+  g.nodes.push_back({"Conv", {"X", "W", "B"}, {"C"}, {ox::attr_ints("pads", {1, 1, 1, 1})}});
+  g.nodes.push_back({"BatchNormalization", {"C", "bn_scale", "bn_bias", "bn_mean", "bn_var"}, {"N"}});
+  g.nodes.push_back({"HardSigmoid", {"N"}, {"H"}, {ox::attr_float("alpha", 1.f / 6), ox::attr_float("beta", 0.5f)}});
+  g.nodes.push_back({"Mul", {"N", "H"}, {"S"}});
+  g.nodes.push_back(
+      {"Conv", {"S", "Wd", "Bd"}, {"A"}, {ox::attr_int("group", 4), ox::attr_ints("kernel_shape", {1, 1})}});
+  g.nodes.push_back({"Conv", {"A", "W2"}, {"Y"}, {ox::attr_ints("pads", {1, 1, 1, 1})}});
+  g.nodes.push_back(
+      {"Slice", {"Y"}, {"Z"}, {ox::attr_ints("starts", {0}), ox::attr_ints("ends", {2}), ox::attr_ints("axes", {1})}});
+  return g;
+}
+
+// Every output of a model run once (loaded as it is), by name.
+std::map<std::string, std::vector<float>> run_all(const std::string& path, std::vector<float> x,
+                                                  std::vector<int64_t> shape) {
+  ModelEntry e;
+  e.id = "test/" + path;
+  e.task = "test";
+  auto s = rt(false).open(e, path, "");
+  static const Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  std::vector<Ort::Value> in;
+  in.push_back(Ort::Value::CreateTensor<float>(mem, x.data(), x.size(), shape.data(), shape.size()));
+  auto out = s->run(in);
+  std::map<std::string, std::vector<float>> named;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const float* p = out[i].GetTensorData<float>();
+    named[s->output_names()[i]] = {p, p + out[i].GetTensorTypeAndShapeInfo().GetElementCount()};
+  }
+  return named;
+}
+
+TEST(GraphRewrite, Int8BlockComputesCloseToFloat) {
+  test::TempDir tmp;
+  const std::string model = int8_block().serialize(9);
+  const std::vector<int64_t> shape = {1, 2, 6, 8};
+  const auto x = pseudo_random(96, 13);
+  // Calibrated on the input itself: the ranges of every intermediate tensor, as bench/text_calibrate takes them.
+  auto exposed = expose_float_outputs(model);
+  ASSERT_TRUE(exposed);
+  std::ofstream(tmp.path() + "/exposed.onnx", std::ios::binary) << *exposed;
+  auto values = run_all(tmp.path() + "/exposed.onnx", x, shape);
+  for (const char* name : {"C", "N", "H", "S", "A", "Y", "Z"}) EXPECT_TRUE(values.count(name)) << name;
+  Int8Ranges ranges = {{"X", {-1.f, 1.f}}};
+  for (auto& [name, v] : values)
+    ranges[name] = {*std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end())};
+
+  RewriteStats stats;
+  auto q = rewrite_graph(model, &stats, &ranges);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(stats.int8_convs, 2);       // the first with its BatchNormalization, the last
+  EXPECT_EQ(stats.int8_hard_swish, 1);  // with the depthwise affine folded into its output
+  EXPECT_EQ(q->find("BatchNormalization"), std::string::npos);
+  EXPECT_NE(q->find("QLinearConv"), std::string::npos);
+  EXPECT_NE(q->find("com.microsoft"), std::string::npos);
+  std::ofstream(tmp.path() + "/int8.onnx", std::ios::binary) << *q;
+  const auto want = values.at("Z");
+  const auto got = run_all(tmp.path() + "/int8.onnx", x, shape).at("Z");
+  ASSERT_EQ(got.size(), want.size());
+  const float span = *std::max_element(want.begin(), want.end()) - *std::min_element(want.begin(), want.end());
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, double(std::abs(got[i] - want[i])));
+  EXPECT_LT(worst, 0.03 * span);  // a few steps of 1/255 of the range, through three roundings
+  EXPECT_GT(worst, 0.0);          // and really computed in int8
+
+  // Without a range for Y the last convolution stays in float, reading A through a DequantizeLinear.
+  ranges.erase("Y");
+  q = rewrite_graph(model, &stats, &ranges);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(stats.int8_convs, 1);
+  EXPECT_NE(q->find("DequantizeLinear"), std::string::npos);
+  std::ofstream(tmp.path() + "/int8b.onnx", std::ios::binary) << *q;
+  const auto partly = run_all(tmp.path() + "/int8b.onnx", x, shape).at("Z");
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(partly[i], want[i], 0.03 * span) << i;
+
+  // No ranges at all: nothing is quantised, and the float rewrites alone found nothing either.
+  Int8Ranges none;
+  EXPECT_FALSE(rewrite_graph(model, &stats, &none));
+  EXPECT_EQ(stats.int8_convs + stats.int8_hard_swish, 0);
+}
+
 // PP-OCRv4 as the tests' models folder holds it (installed by make test-models): every hard-swish is found.
 TEST(GraphRewrite, PaddleOcrModels) {
   const std::string dir = std::string(DARKROOM_TEST_MODELS_DIR) + "/ocr/";
@@ -239,6 +333,17 @@ TEST(GraphRewrite, PaddleOcrModels) {
     EXPECT_EQ(stats.affine_depthwise, c.depthwise) << c.file;
     EXPECT_EQ(stats.hard_swish, c.hard_swish) << c.file;
   }
+  // The recognizer with the manifest's calibrated ranges: every convolution of its trunk but the 16 depthwise
+  // affines (folded) and the two of its squeeze-excitation blocks (fed by a float GlobalAveragePool) is int8.
+  const Manifest manifest = Manifest::load("/nonexistent");
+  const ModelEntry* rec = manifest.find("text-recognizer/ppocrv4-rec");
+  ASSERT_TRUE(rec);
+  auto ranges = int8_ranges(*rec);
+  ASSERT_TRUE(ranges);
+  RewriteStats stats;
+  ASSERT_TRUE(rewrite_graph(read_file(dir + "ch_PP-OCRv4_rec_infer.onnx"), &stats, ranges.get()));
+  EXPECT_EQ(stats.int8_convs, 29);
+  EXPECT_EQ(stats.int8_hard_swish, 28);
 }
 
 }  // namespace

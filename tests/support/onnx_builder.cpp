@@ -30,6 +30,9 @@ std::string attribute_msg(const Attribute& a) {
   std::string m;
   bytes_field(m, 1, a.name);
   switch (a.kind) {
+    case Attribute::Float:
+      runtime::wire::put_float(m, 2, a.f);
+      break;
     case Attribute::Int:
       int_field(m, 3, a.i);
       break;
@@ -89,6 +92,13 @@ Tensor floats(const std::string& name, std::vector<int64_t> dims, const std::vec
 }
 Tensor int64s(const std::string& name, std::vector<int64_t> dims, const std::vector<int64_t>& values) {
   return {name, kInt64, std::move(dims), raw_of(values)};
+}
+Attribute attr_float(const std::string& name, float v) {
+  Attribute a;
+  a.kind = Attribute::Float;
+  a.name = name;
+  a.f = v;
+  return a;
 }
 Attribute attr_int(const std::string& name, int64_t v) {
   Attribute a;

@@ -19,12 +19,14 @@ Tensor floats(const std::string& name, std::vector<int64_t> dims, const std::vec
 Tensor int64s(const std::string& name, std::vector<int64_t> dims, const std::vector<int64_t>& values);
 
 struct Attribute {
-  enum Kind { Int = 2, Tensor_ = 4, Ints = 7 } kind = Int;
+  enum Kind { Float = 1, Int = 2, Tensor_ = 4, Ints = 7 } kind = Int;
   std::string name;
   int64_t i = 0;
+  float f = 0;
   std::vector<int64_t> ints;
   Tensor t;
 };
+Attribute attr_float(const std::string& name, float v);
 Attribute attr_int(const std::string& name, int64_t v);
 Attribute attr_ints(const std::string& name, std::vector<int64_t> v);
 Attribute attr_tensor(const std::string& name, Tensor t);

@@ -4,10 +4,12 @@
 // the 99.9th percentile of what the lines of those images made. Prints
 // {"tensor": [lowest, highest], ...}: the "ranges" of the manifest entry's "int8" object.
 //
-// Usage: text_calibrate --models DIR image...   (bench/text_calibration_images.py makes the images; BENCHMARKS.md)
+// Usage: text_calibrate --models DIR [--tail 0.001] image...   (bench/text_calibration_images.py makes the images;
+// BENCHMARKS.md)
 #include <onnxruntime_cxx_api.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -27,15 +29,18 @@ using namespace dr;
 
 int main(int argc, char** argv) {
   std::string models = ".models";
+  double tail = 0.001;  // the share of values left out at either end
   std::vector<std::string> images;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--models") == 0 && i + 1 < argc)
       models = argv[++i];
+    else if (std::strcmp(argv[i], "--tail") == 0 && i + 1 < argc)
+      tail = std::atof(argv[++i]);
     else
       images.emplace_back(argv[i]);
   }
   if (images.empty()) {
-    std::cerr << "usage: text_calibrate --models DIR image...\n";
+    std::cerr << "usage: text_calibrate --models DIR [--tail 0.001] image...\n";
     return 2;
   }
   image::prepare_decoder();
@@ -110,7 +115,7 @@ int main(int argc, char** argv) {
     for (auto& [name, v] : samples) {
       std::sort(v.begin(), v.end());
       auto at = [&](double q) { return v[std::min(v.size() - 1, size_t(q * double(v.size())))]; };
-      ranges[name] = {at(0.001), at(0.999)};
+      ranges[name] = {at(tail), at(1.0 - tail)};
     }
     std::cerr << lines << " lines read from " << images.size() << " images; " << ranges.size() << " tensors\n";
     std::cout << ranges.dump() << "\n";

@@ -1007,6 +1007,25 @@ std::optional<int64_t> opset_version(const Field& f, std::string_view domain) {
   return v;
 }
 
+// A model's fields, the index of its graph among them, and that graph loaded into a Rewriter; nullopt when any of
+// these cannot be read.
+struct LoadedModel {
+  std::vector<Field> fields;
+  size_t graph = 0;
+  Rewriter rewriter;
+};
+std::optional<LoadedModel> load_model(std::string_view model) {
+  auto fs = parse(model);
+  if (!fs) return std::nullopt;
+  const Field* graph = graph_field(*fs);
+  if (!graph) return std::nullopt;
+  LoadedModel m;
+  m.graph = size_t(graph - fs->data());
+  if (!m.rewriter.load(graph->bytes)) return std::nullopt;
+  m.fields = std::move(*fs);  // the fields point into `model`, not into the vector
+  return m;
+}
+
 std::string opset_bytes(std::string_view domain, int64_t version) {
   std::string o;
   if (!domain.empty()) put_bytes(o, opset_f::domain, domain);
@@ -1017,12 +1036,11 @@ std::string opset_bytes(std::string_view domain, int64_t version) {
 }  // namespace
 
 std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* stats, const Int8Ranges* int8) {
-  auto fs = parse(model);
-  if (!fs) return std::nullopt;
-  const Field* graph = graph_field(*fs);
-  if (!graph) return std::nullopt;
-  Rewriter r;
-  if (!r.load(graph->bytes)) return std::nullopt;
+  auto m = load_model(model);
+  if (!m) return std::nullopt;
+  const std::vector<Field>* fs = &m->fields;
+  const Field* graph = &m->fields[m->graph];
+  Rewriter& r = m->rewriter;
   RewriteStats st;
   st.affine_into_next_conv = r.fold_affine_into_next_conv();
   st.affine_into_conv = r.fold_affine_into_conv();
@@ -1068,17 +1086,13 @@ std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* s
 }
 
 std::optional<std::string> expose_float_outputs(std::string_view model) {
-  auto fs = parse(model);
-  if (!fs) return std::nullopt;
-  const Field* graph = graph_field(*fs);
-  if (!graph) return std::nullopt;
-  Rewriter r;
-  if (!r.load(graph->bytes)) return std::nullopt;
-  r.expose();
+  auto m = load_model(model);
+  if (!m) return std::nullopt;
+  m->rewriter.expose();
   std::string out;
-  for (const auto& f : *fs) {
-    if (&f == graph)
-      put_bytes(out, model_f::graph, r.graph_bytes());
+  for (const auto& f : m->fields) {
+    if (&f == &m->fields[m->graph])
+      put_bytes(out, model_f::graph, m->rewriter.graph_bytes());
     else
       out.append(f.whole);
   }

@@ -169,6 +169,7 @@ std::string_view raw_of(const std::vector<T>& v) {
 struct AttrView {
   std::string_view name;
   std::optional<float> f;
+  std::optional<int64_t> i;
   std::vector<int64_t> ints;
   std::string_view s, t;
   bool graph = false;
@@ -181,6 +182,7 @@ std::optional<AttrView> read_attr(std::string_view a) {
   for (const auto& f : *fs) {
     if (f.num == attr_f::name && f.wire == Bytes) v.name = f.bytes;
     if (f.num == attr_f::f && f.wire == Fixed32) v.f = as_float(f.value);
+    if (f.num == attr_f::i && f.wire == Varint) v.i = int64_t(f.value);
     if (f.num == attr_f::s && f.wire == Bytes) v.s = f.bytes;
     if (f.num == attr_f::t && f.wire == Bytes) v.t = f.bytes;
     if (f.num == attr_f::ints && f.wire == Varint) v.ints.push_back(int64_t(f.value));
@@ -425,9 +427,7 @@ class Rewriter {
       n.attrs.clear();
       for (const char* key : {"starts", "ends", "axes"}) {
         if (!a.count(key)) break;
-        const std::string name = fresh(n.out[0] + "/darkroom_" + key);
-        new_raw_[name] = raw_tensor_bytes(name, tensor_f::type_int64, {int64_t(a[key].size())}, raw_of(a[key]));
-        n.in.push_back(name);
+        n.in.push_back(constant(n.out[0] + "/darkroom_" + key, tensor_f::type_int64, a[key], {int64_t(a[key].size())}));
       }
     }
     return true;
@@ -735,15 +735,19 @@ class Rewriter {
     return n;
   }
 
-  std::string scalar_tensor(const std::string& base, float v) {
+  // A new initializer of `type` holding `values`, named after `base`; returns its name.
+  template <typename T>
+  std::string constant(const std::string& base, uint64_t type, const std::vector<T>& values,
+                       std::vector<int64_t> dims = {}) {
     const std::string name = fresh(base);
-    new_raw_[name] = raw_tensor_bytes(name, tensor_f::type_float, {}, raw_of(std::vector<float>{v}));
+    new_raw_[name] = raw_tensor_bytes(name, type, dims, raw_of(values));
     return name;
   }
+  std::string scalar_tensor(const std::string& base, float v) {
+    return constant(base, tensor_f::type_float, std::vector<float>{v});
+  }
   std::string u8_tensor(const std::string& base, uint8_t v, std::vector<int64_t> dims = {}) {
-    const std::string name = fresh(base);
-    new_raw_[name] = raw_tensor_bytes(name, tensor_f::type_uint8, dims, raw_of(std::vector<uint8_t>{v}));
-    return name;
+    return constant(base, tensor_f::type_uint8, std::vector<uint8_t>{v}, std::move(dims));
   }
 
   // Scale and zero point for values in [lo, hi] (widened to hold 0, which must be exact: it is the padding).
@@ -838,13 +842,12 @@ class Rewriter {
     }
     auto [s, z] = qparams(ry->first, ry->second);
     QTensor yq = new_q(y, s, z);
-    const std::string wn = fresh(y + "/darkroom_w_s8"), wsn = fresh(y + "/darkroom_w_scale"),
-                      wzn = fresh(y + "/darkroom_w_zero_point"), bn_name = fresh(y + "/darkroom_b_s32");
     const int64_t n_out = int64_t(outs);
-    new_raw_[wn] = raw_tensor_bytes(wn, tensor_f::type_int8, w.dims, raw_of(wq));
-    new_raw_[wsn] = raw_tensor_bytes(wsn, tensor_f::type_float, {n_out}, raw_of(ws));
-    new_raw_[wzn] = raw_tensor_bytes(wzn, tensor_f::type_int8, {n_out}, raw_of(std::vector<int8_t>(outs, 0)));
-    new_raw_[bn_name] = raw_tensor_bytes(bn_name, tensor_f::type_int32, {n_out}, raw_of(bq));
+    const std::string wn = constant(y + "/darkroom_w_s8", tensor_f::type_int8, wq, w.dims),
+                      wsn = constant(y + "/darkroom_w_scale", tensor_f::type_float, ws, {n_out}),
+                      wzn = constant(y + "/darkroom_w_zero_point", tensor_f::type_int8, std::vector<int8_t>(outs, 0),
+                                     {n_out}),
+                      bn_name = constant(y + "/darkroom_b_s32", tensor_f::type_int32, bq, {n_out});
     Node qc = make_node("QLinearConv", {xq->q, xq->scale, xq->zp, wn, wsn, wzn, yq.scale, yq.zp, bn_name}, yq.q);
     qc.attrs = c.attrs;
     inserted_[k].push_back(std::move(qc));
@@ -865,11 +868,7 @@ class Rewriter {
     for (auto& a : nodes_[k].attrs) {
       auto av = read_attr(a);
       if (!av) return std::nullopt;
-      if (av->name == "group") {
-        auto fs = parse(a);
-        for (const auto& f : fs ? *fs : std::vector<Field>{})
-          if (f.num == attr_f::i && f.wire == Varint) depthwise = int64_t(f.value) == d[0];
-      }
+      if (av->name == "group") depthwise = av->i == d[0];
       if (av->name == "strides")
         for (auto v : av->ints)
           if (v != 1) return std::nullopt;
@@ -1038,7 +1037,6 @@ std::string opset_bytes(std::string_view domain, int64_t version) {
 std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* stats, const Int8Ranges* int8) {
   auto m = load_model(model);
   if (!m) return std::nullopt;
-  const std::vector<Field>* fs = &m->fields;
   const Field* graph = &m->fields[m->graph];
   Rewriter& r = m->rewriter;
   RewriteStats st;
@@ -1051,7 +1049,7 @@ std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* s
 
   int64_t onnx_opset = 0;
   bool has_ms = false;
-  for (const auto& f : *fs) {
+  for (const auto& f : m->fields) {
     if (auto v = opset_version(f, "")) onnx_opset = *v;
     if (opset_version(f, "com.microsoft")) has_ms = true;
   }
@@ -1072,7 +1070,7 @@ std::optional<std::string> rewrite_graph(std::string_view model, RewriteStats* s
   if (!changed) return std::nullopt;
   std::string out;
   out.reserve(model.size());
-  for (const auto& f : *fs) {
+  for (const auto& f : m->fields) {
     if (&f == graph) {
       put_bytes(out, model_f::graph, graph_out);
     } else if (auto v = opset_version(f, ""); quantised && v && *v < 10) {

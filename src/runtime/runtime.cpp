@@ -327,7 +327,7 @@ std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, boo
     std::string bytes(size, '\0');
     if (in.read(bytes.data(), std::streamsize(size))) {
       RewriteStats stats;
-      if (auto rewritten = rewrite_graph(bytes, &stats, on_gpu || !opts_.int8 ? nullptr : int8)) {
+      if (auto rewritten = rewrite_graph(bytes, &stats, on_gpu ? nullptr : int8)) {
         spdlog::debug(
             "{}: rewritten ({} affine folds into the next convolution, {} into the previous one, {} left as depthwise "
             "convolutions, {} hard-swish; int8: {} convolutions, {} hard-swish)",
@@ -515,7 +515,7 @@ std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::strin
   s->id_ = entry.id;
   s->sha256_ = sha256;
   s->path_ = path;
-  s->int8_ = int8_ranges(entry);
+  if (opts_.int8) s->int8_ = int8_ranges(entry);  // read only when they will be used
   Placement p = place(entry, path, sha256);
   if (p.fallback_reason && p.fallback_reason != gpu().reason) spdlog::warn("{}", *p.fallback_reason);
   auto t0 = std::chrono::steady_clock::now();

@@ -81,7 +81,7 @@ class Session {
 
   Runtime* rt_ = nullptr;
   std::string id_, sha256_, path_;
-  std::shared_ptr<const Int8Ranges> int8_;  // the manifest's calibrated ranges, when the CPU session is int8
+  std::shared_ptr<const Int8Ranges> int8_;  // the manifest's calibrated ranges, when Options::int8 is on
   std::unique_ptr<Ort::Session> cpu_;       // always created when the model runs on the CPU; lazily otherwise
   std::unique_ptr<Ort::Session> gpu_;       // only when the probe passed
   std::atomic<bool> on_gpu_{false};

@@ -55,8 +55,9 @@ ox::Graph hard_swish_graph(const Variant& v) {
   return g;
 }
 
-std::vector<float> run(const std::string& path, std::vector<float> x, std::vector<int64_t> shape = {},
-                       bool rewrite = true) {
+// Every output of one run of a model (rewritten as the runtime does, or loaded as it is), in the model's order.
+std::vector<std::pair<std::string, std::vector<float>>> run_outputs(const std::string& path, std::vector<float> x,
+                                                                    std::vector<int64_t> shape, bool rewrite) {
   ModelEntry e;
   e.id = "test/" + path;  // the runtime keeps one session per model id
   e.task = "test";
@@ -66,8 +67,18 @@ std::vector<float> run(const std::string& path, std::vector<float> x, std::vecto
   std::vector<Ort::Value> in;
   in.push_back(Ort::Value::CreateTensor<float>(mem, x.data(), x.size(), shape.data(), shape.size()));
   auto out = s->run(in);
-  const float* p = out.at(0).GetTensorData<float>();
-  return {p, p + out.at(0).GetTensorTypeAndShapeInfo().GetElementCount()};
+  std::vector<std::pair<std::string, std::vector<float>>> named;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const float* p = out[i].GetTensorData<float>();
+    named.emplace_back(s->output_names()[i],
+                       std::vector<float>(p, p + out[i].GetTensorTypeAndShapeInfo().GetElementCount()));
+  }
+  return named;
+}
+
+std::vector<float> run(const std::string& path, std::vector<float> x, std::vector<int64_t> shape = {},
+                       bool rewrite = true) {
+  return run_outputs(path, std::move(x), std::move(shape), rewrite).at(0).second;
 }
 
 const std::vector<float> kX = {-7.f, -3.f, -2.5f, -0.75f, 0.f, 1.25f, 3.f, 9.f};
@@ -247,23 +258,11 @@ ox::Graph int8_block() {
   return g;
 }
 
-// Every output of a model run once (loaded as it is), by name.
+// Every output of a model run once, loaded as it is, by name.
 std::map<std::string, std::vector<float>> run_all(const std::string& path, std::vector<float> x,
                                                   std::vector<int64_t> shape) {
-  ModelEntry e;
-  e.id = "test/" + path;
-  e.task = "test";
-  auto s = rt(false).open(e, path, "");
-  static const Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  std::vector<Ort::Value> in;
-  in.push_back(Ort::Value::CreateTensor<float>(mem, x.data(), x.size(), shape.data(), shape.size()));
-  auto out = s->run(in);
-  std::map<std::string, std::vector<float>> named;
-  for (size_t i = 0; i < out.size(); ++i) {
-    const float* p = out[i].GetTensorData<float>();
-    named[s->output_names()[i]] = {p, p + out[i].GetTensorTypeAndShapeInfo().GetElementCount()};
-  }
-  return named;
+  auto out = run_outputs(path, std::move(x), std::move(shape), false);
+  return {out.begin(), out.end()};
 }
 
 TEST(GraphRewrite, Int8BlockComputesCloseToFloat) {

@@ -51,9 +51,9 @@ struct OcrOptions {
   // loses every space between its words, and reads exactly from the full-size pixels. 0 = never.
   int fine_below = 32;
   // Small crops (no margin above and below) read tight lose the spaces between the words of small sans-serif print,
-  // and read with the margin they lose letters of small serif print. So a small line read as a run of 20 or more
-  // letters without a space is read again with the margin, and that reading is taken when it has the same letters
-  // and more spaces. When a page's first three small lines were all glued lines whose second reading was taken, its
+  // and read with the margin they lose letters of small serif print. So a small line read as glued words
+  // (glued_words()) is read again with the margin, and that reading is taken when it has the same letters and more
+  // spaces. When a page's first three small lines were all glued lines whose second reading was taken, its
   // other small lines are read with the margin at once (one reading each instead of two) and taken as read: on a
   // page that mixes the two kinds of small print, serif lines below three such lines may lose letters (the cost of
   // this shortcut; the dense page's one wrong character is such a reading). See BENCHMARKS.md ("Text").

@@ -88,6 +88,14 @@ void run_analyze(Globals& g, const AnalyzeArgs& a) {
   } catch (const std::invalid_argument& e) {
     throw UserError(e.what());
   }
+  // libvips starts on the other core while the models load (image::warm_up).
+  std::thread warm(image::warm_up);
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join_warm{warm};
   runtime::Runtime rt(runtime_options(g));
   analyzers::TaskContext ctx{rt, store, parse_settings(a.settings)};
   std::vector<std::unique_ptr<analyzers::Task>> tasks;
@@ -97,6 +105,7 @@ void run_analyze(Globals& g, const AnalyzeArgs& a) {
     side = analyzers::decode_side(side, tasks.back()->wanted_side());
   }
   if (side < 0) side = 0;
+  warm.join();
 
   // Files are analysed by a pool of threads and printed in the order given.
   size_t n = a.files.size();

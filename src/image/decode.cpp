@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <vector>
 #include <vips/vips8>
@@ -90,6 +91,25 @@ const char* find_loader(Find find) {
 
 void prepare_decoder() {
   if (!std::getenv("VIPSHOME")) setenv("VIPSHOME", kOnDemand, 1);
+}
+
+void warm_up() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    try {
+      init_vips();
+      auto tiny = vips::VImage::black(2, 2, vips::VImage::option()->set("bands", 3)).cast(VIPS_FORMAT_UCHAR);
+      for (const char* format : {".png", ".jpg"}) {
+        void* buf = nullptr;
+        size_t size = 0;
+        tiny.write_to_buffer(format, &buf, &size);
+        std::unique_ptr<void, decltype(&g_free)> owned(buf, &g_free);
+        decode_buffer(buf, size, format);
+      }
+    } catch (const std::exception&) {
+      vips_error_clear();  // the first real photo reports what is wrong
+    }
+  });
 }
 
 namespace {

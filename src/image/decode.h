@@ -52,6 +52,12 @@ Info read_info(const std::string& path, const Limits& limits = {});
 // read the environment. Reading works without it: libvips then sets that variable itself when it starts.
 void prepare_decoder();
 
+// Starts libvips and reads a 2x2 PNG and JPEG made in memory: the first photo of a process then does not pay for
+// libvips' start and its loaders' first use (about 5 ms, most of what a tiny image's decode took). For a thread of
+// its own while the models load. Once per process; never throws (a decoder that cannot start says so on the first
+// photo).
+void warm_up();
+
 struct DecodeOptions {
   int max_side = 0;        // longest side at most this (0 = full size); JPEGs shrink on load (DCT scaling)
   bool autorotate = true;  // apply EXIF orientation (false: pixels as stored, as the PDQ reference does)

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "support/cli.h"
 
@@ -76,4 +77,23 @@ TEST(Decode, TruncatedAndGarbageFilesAreErrors) {
   EXPECT_THROW(dr::image::decode_buffer(bytes.data(), 0, "empty", {}), dr::image::Error);
   auto ok = dr::image::decode_buffer(bytes.data(), bytes.size(), "messi", {});
   EXPECT_EQ(ok.rgb.width, 548);
+}
+
+// warm_up() runs once per process, from any thread, beside decodes, and leaves no error behind for them.
+TEST(Decode, WarmUpBesideDecodesChangesNothing) {
+  const auto before = decode(dr::test::opencv_sample("messi5.jpg"));
+  std::thread a(dr::image::warm_up), b(dr::image::warm_up);
+  const auto during = decode(dr::test::opencv_sample("messi5.jpg"));
+  a.join();
+  b.join();
+  dr::image::warm_up();
+  EXPECT_EQ(during.rgb.pixels, before.rgb.pixels);
+  TempDir dir;
+  dr::test::write_file(dir / "noise.png", std::string(5000, '\x7f'));
+  try {
+    decode(dir / "noise.png");
+    FAIL() << "noise decoded";
+  } catch (const dr::image::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("noise.png"), std::string::npos) << e.what();
+  }
 }

@@ -2,11 +2,10 @@
 // pixels into plain structs; its task adapter (one per analyzer) turns those into the JSON that `analyze` prints
 // and the catalog stores, under the keys of DESIGN.md's contract. Tasks know nothing of the catalog or the queue.
 #pragma once
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -44,6 +43,9 @@ inline std::function<image::Decoded()> redecoder(const std::string& path, const 
 // A model a task's results depend on; recorded with each result so that a new model re-queues the photo.
 struct ModelRef {
   std::string id, sha256;
+  // How it ran, when that changes its results: "int8" (runtime::Session::int8), else empty (and not recorded, so
+  // that results recorded before the field existed stay current).
+  std::string variant;
 };
 
 class Task {

@@ -19,7 +19,10 @@ AnalysisRunner::AnalysisRunner(std::map<std::string, analyzers::Task*> tasks, im
 
 nlohmann::json AnalysisRunner::models_json(const analyzers::Task& t) {
   auto j = nlohmann::json::array();
-  for (const auto& m : t.models()) j.push_back({{"id", m.id}, {"sha256", m.sha256}});
+  for (const auto& m : t.models()) {
+    j.push_back({{"id", m.id}, {"sha256", m.sha256}});
+    if (!m.variant.empty()) j.back()["variant"] = m.variant;
+  }
   return j;
 }
 

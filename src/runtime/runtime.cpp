@@ -316,7 +316,9 @@ namespace {
 constexpr uintmax_t kRewriteMaxBytes = 64u << 20;
 }  // namespace
 
-std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, bool on_gpu, const Int8Ranges* int8) {
+std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, bool on_gpu, const Int8Ranges* int8,
+                                                    bool* in_int8) {
+  if (in_int8) *in_int8 = false;
   auto so = session_options(on_gpu);
   // Small models are read here and given the exact rewrites of graph_rewrite.h (large ones are dominated by matrix
   // products, and reading them twice would cost memory); the file is loaded as it is when nothing matches.
@@ -334,7 +336,9 @@ std::unique_ptr<Ort::Session> Runtime::make_session(const std::string& path, boo
             path, stats.affine_into_next_conv, stats.affine_into_conv, stats.affine_depthwise, stats.hard_swish,
             stats.int8_convs, stats.int8_hard_swish);
         try {
-          return std::make_unique<Ort::Session>(*env_, rewritten->data(), rewritten->size(), so);
+          auto session = std::make_unique<Ort::Session>(*env_, rewritten->data(), rewritten->size(), so);
+          if (in_int8) *in_int8 = stats.int8_convs + stats.int8_hard_swish > 0;
+          return session;
         } catch (const Ort::Exception& e) {
           // A rewrite ONNX Runtime refuses is a bug here, not in the model: load the file as it is.
           spdlog::warn("{}: the rewritten graph did not load ({}); loading the model as it is", path, e.what());
@@ -532,7 +536,7 @@ std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::strin
   }
   if (!s->on_gpu_) {
     try {
-      s->cpu_ = make_session(path, false, s->int8_.get());
+      s->cpu_ = make_session(path, false, s->int8_.get(), &s->cpu_int8_);
     } catch (const Ort::Exception& e) {
       throw ModelError("the model " + path + " (" + entry.id + ") cannot be loaded by ONNX Runtime: " + e.what());
     }
@@ -605,6 +609,11 @@ Placement Session::placement() const {
   return placement_;
 }
 
+bool Session::int8() const {
+  std::lock_guard lock(mu_);
+  return !on_gpu_ && cpu_int8_;
+}
+
 std::vector<Ort::Value> Session::run_on(Ort::Session& s, std::vector<Ort::Value>& inputs) {
   std::vector<const char*> ip, op;
   for (auto& n : in_names_) ip.push_back(n.c_str());
@@ -618,7 +627,7 @@ std::vector<Ort::Value> Session::run_on(Ort::Session& s, std::vector<Ort::Value>
 void Session::demote(const std::string& reason) {
   std::lock_guard lock(mu_);
   if (!on_gpu_) return;
-  if (!cpu_) cpu_ = rt_->make_session(path_, false, int8_.get());
+  if (!cpu_) cpu_ = rt_->make_session(path_, false, int8_.get(), &cpu_int8_);
   on_gpu_ = false;
   placement_.provider = kCpu;
   placement_.fallback_reason = reason;

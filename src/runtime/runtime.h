@@ -68,6 +68,9 @@ class Session {
   std::vector<int64_t> output_shape(size_t i) const;
   ONNXTensorElementDataType input_type(size_t i) const;
   Placement placement() const;
+  // Whether its inferences run in int8 now (Options::int8, calibrated ranges, the CPU): results a little different
+  // from the float model's, which a task records with them (analyzers::ModelRef::variant).
+  bool int8() const;
 
   // Runs with inputs in input_names() order; returns every output in output_names() order. An error on the GPU
   // re-runs this inference on the CPU and moves the model to the CPU for good (logged once).
@@ -83,6 +86,7 @@ class Session {
   std::string id_, sha256_, path_;
   std::shared_ptr<const Int8Ranges> int8_;  // the manifest's calibrated ranges, when Options::int8 is on
   std::unique_ptr<Ort::Session> cpu_;       // always created when the model runs on the CPU; lazily otherwise
+  bool cpu_int8_ = false;                   // cpu_ has int8 nodes
   std::unique_ptr<Ort::Session> gpu_;       // only when the probe passed
   std::atomic<bool> on_gpu_{false};
   mutable std::mutex mu_;
@@ -113,8 +117,10 @@ class Runtime {
  private:
   friend class Session;
   Ort::SessionOptions session_options(bool gpu);
-  // `int8`: calibrated ranges, used on the CPU only (ONNX Runtime's CUDA provider has no kernels for QLinear nodes).
-  std::unique_ptr<Ort::Session> make_session(const std::string& path, bool gpu, const Int8Ranges* int8 = nullptr);
+  // `int8`: calibrated ranges, used on the CPU only (ONNX Runtime's CUDA provider has no kernels for QLinear nodes);
+  // `in_int8`, when given, says whether the session got int8 nodes.
+  std::unique_ptr<Ort::Session> make_session(const std::string& path, bool gpu, const Int8Ranges* int8 = nullptr,
+                                             bool* in_int8 = nullptr);
   Placement place(const ModelEntry& entry, const std::string& path, const std::string& sha256);
 
   Options opts_;

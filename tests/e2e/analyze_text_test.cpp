@@ -257,4 +257,41 @@ TEST(LibraryText, SearchFindsPhotosByTheirWords) {
   EXPECT_NE(lighthouse[0]["matched"][0].get<std::string>().find("lighthousecafe"), std::string::npos) << lighthouse;
 }
 
+// Results read with the int8 recognizer differ a little from float ones: the models recorded with a result say which
+// (ModelRef::variant), so that turning --int8 on or off queues the photos again.
+TEST(LibraryText, TurningInt8OnOrOffQueuesThePhotosAgain) {
+  if (!ocr_models_installed()) GTEST_SKIP() << "PP-OCRv4 models not installed";
+  TempDir dir;
+  std::filesystem::create_directories(dir / "photos");
+  save(dr::test::plain_sample().rgb, dir / "photos/sign.png");
+  const std::string lib = dir / "lib";
+  auto dr = [&](std::vector<std::string> args, bool int8 = false) {
+    args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir(), "--device", "cpu"});
+    if (int8) args.insert(args.begin(), "--int8");
+    return dr::test::darkroom(args);
+  };
+  ASSERT_EQ(dr({"init"}).exit_code, 0);
+  ASSERT_EQ(dr({"add", "--tasks", "text", dir / "photos"}).exit_code, 0);
+  auto recorded = [&] {
+    auto r = dr({"show", "--json", dir / "photos/sign.png"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return dr::test::json_lines(r.out).at(0).dump();
+  };
+  const std::string requeued = "text results were made by other models; queued again";
+  auto work = dr({"work", "--until-idle"});
+  ASSERT_EQ(work.exit_code, 0) << work.err;
+  EXPECT_EQ(recorded().find("int8"), std::string::npos) << recorded();
+
+  work = dr({"work", "--until-idle"}, true);
+  ASSERT_EQ(work.exit_code, 0) << work.err;
+  EXPECT_NE(work.err.find("1 " + requeued), std::string::npos) << work.err;
+  EXPECT_NE(recorded().find("\"variant\":\"int8\""), std::string::npos) << recorded();
+
+  work = dr({"work", "--until-idle"}, true);
+  EXPECT_EQ(work.err.find(requeued), std::string::npos) << work.err;
+  work = dr({"work", "--until-idle"});
+  EXPECT_NE(work.err.find("1 " + requeued), std::string::npos) << work.err;
+  EXPECT_EQ(recorded().find("int8"), std::string::npos) << recorded();
+}
+
 }  // namespace

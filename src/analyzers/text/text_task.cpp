@@ -76,6 +76,7 @@ class TextTask : public Task {
     auto open = [&](const ModelEntry& e) {
       auto session = ctx.rt.open(e, ctx.store.require(e, "model"), e.onnx().sha256);
       models_.push_back({e.id, e.onnx().sha256});
+      sessions_.push_back(session);
       return text::Model{[session](std::vector<Ort::Value>& in) { return session->run(in); },
                          text::Normalize::from_input(e.input)};
     };
@@ -97,14 +98,22 @@ class TextTask : public Task {
     if (rec.raw.contains("output") && rec.raw["output"].contains("ctc"))
       space_last = rec.raw["output"]["ctc"].value("space_last", true);
     const std::string keys = ctx.store.require(rec, "keys");
-    if (auto* kf = rec.file("keys")) models_.push_back({rec.id + "#keys", kf->sha256});
+    if (auto* kf = rec.file("keys")) {
+      models_.push_back({rec.id + "#keys", kf->sha256});
+      sessions_.push_back(nullptr);
+    }
     ocr_ = std::make_unique<text::Ocr>(std::move(det_model), std::move(cls_model), std::move(rec_model),
                                        text::Charset::load(keys, space_last), o);
   }
 
   std::string name() const override { return "text"; }
   int wanted_side() const override { return side_; }
-  std::vector<ModelRef> models() const override { return models_; }
+  std::vector<ModelRef> models() const override {
+    std::vector<ModelRef> refs = models_;
+    for (size_t i = 0; i < refs.size(); ++i)
+      if (sessions_[i] && sessions_[i]->int8()) refs[i].variant = "int8";
+    return refs;
+  }
 
   nlohmann::json run(const image::Decoded& img, const RunOptions& opts) override {
     if (img.rgb.width <= 0 || img.rgb.height <= 0) return text::to_json({}, 1.0);
@@ -136,6 +145,7 @@ class TextTask : public Task {
  private:
   int side_ = 1600;
   std::vector<ModelRef> models_;
+  std::vector<std::shared_ptr<runtime::Session>> sessions_;  // models_'s sessions (null for a key file)
   std::unique_ptr<text::Ocr> ocr_;
 };
 

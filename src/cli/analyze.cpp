@@ -89,13 +89,7 @@ void run_analyze(Globals& g, const AnalyzeArgs& a) {
     throw UserError(e.what());
   }
   // libvips starts on the other core while the models load (image::warm_up).
-  std::thread warm(image::warm_up);
-  struct Join {
-    std::thread& t;
-    ~Join() {
-      if (t.joinable()) t.join();
-    }
-  } join_warm{warm};
+  std::jthread warm(image::warm_up);  // joined on the way out too, should loading throw
   runtime::Runtime rt(runtime_options(g));
   analyzers::TaskContext ctx{rt, store, parse_settings(a.settings)};
   std::vector<std::unique_ptr<analyzers::Task>> tasks;

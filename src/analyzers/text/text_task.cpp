@@ -75,8 +75,7 @@ class TextTask : public Task {
 
     auto open = [&](const ModelEntry& e) {
       auto session = ctx.rt.open(e, ctx.store.require(e, "model"), e.onnx().sha256);
-      models_.push_back({e.id, e.onnx().sha256});
-      sessions_.push_back(session);
+      models_.push_back({{e.id, e.onnx().sha256}, session});
       return text::Model{[session](std::vector<Ort::Value>& in) { return session->run(in); },
                          text::Normalize::from_input(e.input)};
     };
@@ -91,17 +90,12 @@ class TextTask : public Task {
       cls_model = open(cls);
     }
     text::Model rec_model = open(rec);
-    if (ctx.rt.open(rec, ctx.store.require(rec, "model"), rec.onnx().sha256)->placement().provider !=
-        "CPUExecutionProvider")
-      o.rec_batch = 8;
+    if (models_.back().session->placement().provider != "CPUExecutionProvider") o.rec_batch = 8;
     bool space_last = true;
     if (rec.raw.contains("output") && rec.raw["output"].contains("ctc"))
       space_last = rec.raw["output"]["ctc"].value("space_last", true);
     const std::string keys = ctx.store.require(rec, "keys");
-    if (auto* kf = rec.file("keys")) {
-      models_.push_back({rec.id + "#keys", kf->sha256});
-      sessions_.push_back(nullptr);
-    }
+    if (auto* kf = rec.file("keys")) models_.push_back({{rec.id + "#keys", kf->sha256}, nullptr});
     ocr_ = std::make_unique<text::Ocr>(std::move(det_model), std::move(cls_model), std::move(rec_model),
                                        text::Charset::load(keys, space_last), o);
   }
@@ -109,9 +103,11 @@ class TextTask : public Task {
   std::string name() const override { return "text"; }
   int wanted_side() const override { return side_; }
   std::vector<ModelRef> models() const override {
-    std::vector<ModelRef> refs = models_;
-    for (size_t i = 0; i < refs.size(); ++i)
-      if (sessions_[i] && sessions_[i]->int8()) refs[i].variant = "int8";
+    std::vector<ModelRef> refs;
+    for (const auto& [ref, session] : models_) {
+      refs.push_back(ref);
+      if (session && session->int8()) refs.back().variant = "int8";
+    }
     return refs;
   }
 
@@ -144,8 +140,11 @@ class TextTask : public Task {
 
  private:
   int side_ = 1600;
-  std::vector<ModelRef> models_;
-  std::vector<std::shared_ptr<runtime::Session>> sessions_;  // models_'s sessions (null for a key file)
+  struct Used {
+    ModelRef ref;
+    std::shared_ptr<runtime::Session> session;  // null for a key file
+  };
+  std::vector<Used> models_;
   std::unique_ptr<text::Ocr> ocr_;
 };
 

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -23,6 +24,8 @@ runtime::Options runtime_options(const Globals& g) {
   runtime::Options o;
   try {
     o.device = runtime::DeviceRequest::parse(g.device);
+    if (const char* a = std::getenv("DARKROOM_CUDNN_ALGO_SEARCH"); a && *a)
+      o.cudnn_conv_algo_search = runtime::Options::parse_cudnn_conv_algo_search(a);
   } catch (const std::invalid_argument& e) {
     throw UserError(e.what());
   }

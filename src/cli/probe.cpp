@@ -6,7 +6,8 @@ namespace dr::cli {
 
 void register_probe(CLI::App& app, Globals& g) {
   struct Args {
-    std::string model, input, device, provider_lib, out;
+    std::string model, input, device, provider_lib, out, cudnn_algo_search = "HEURISTIC";
+    bool rewrite = true;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("__probe", "");
@@ -16,8 +17,14 @@ void register_probe(CLI::App& app, Globals& g) {
   cmd->add_option("--device", a->device)->required();
   cmd->add_option("--provider-lib", a->provider_lib)->required();
   cmd->add_option("--out", a->out)->required();
+  // The session settings of the parent, so that the child runs the graph the parent will run.
+  cmd->add_option("--rewrite", a->rewrite);
+  cmd->add_option("--cudnn-algo-search", a->cudnn_algo_search);
   cmd->callback([&g, a] {
-    g.exit_code = runtime::Runtime::probe_child(a->model, a->input, a->device, a->provider_lib, a->out);
+    runtime::Options o;
+    o.rewrite_graphs = a->rewrite;
+    o.cudnn_conv_algo_search = a->cudnn_algo_search;
+    g.exit_code = runtime::Runtime::probe_child(a->model, a->input, a->device, a->provider_lib, a->out, o);
   });
 }
 

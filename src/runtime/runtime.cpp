@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -233,6 +234,13 @@ std::string DeviceRequest::str() const {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+std::string Options::parse_cudnn_conv_algo_search(const std::string& s) {
+  std::string up;
+  for (char c : s) up += char(std::toupper(static_cast<unsigned char>(c)));
+  if (up == "HEURISTIC" || up == "EXHAUSTIVE" || up == "DEFAULT") return up;
+  throw std::invalid_argument("unknown cuDNN algorithm search '" + s + "' (use heuristic, exhaustive or default)");
+}
+
 Runtime::Runtime(Options opts) : opts_(std::move(opts)) {
   OrtThreadingOptions* topts = nullptr;
   Ort::ThrowOnError(Ort::GetApi().CreateThreadingOptions(&topts));
@@ -305,8 +313,10 @@ Ort::SessionOptions Runtime::session_options(bool on_gpu) {
   Ort::SessionOptions so;
   so.DisablePerSessionThreads();  // the environment's pool
   so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+  // ONNX Runtime's own per-node timings, one JSON file per session (a file name prefix): for finding where time goes.
+  if (const char* prefix = std::getenv("DARKROOM_ORT_PROFILE"); prefix && *prefix) so.EnableProfiling(prefix);
   if (on_gpu && !fault("fake-gpu")) {
-    std::unordered_map<std::string, std::string> ep_options;
+    std::unordered_map<std::string, std::string> ep_options{{"cudnn_conv_algo_search", opts_.cudnn_conv_algo_search}};
     so.AppendExecutionProvider_V2(*env_, {cuda_devices_[size_t(opts_.device.index)]}, ep_options);
   }
   return so;
@@ -390,12 +400,13 @@ std::vector<std::vector<float>> run_probe_input(Ort::Session& s, const nlohmann:
 // The probe ran the model as loaded: rewritten (graph_rewrite.h, this version of it) or as it is.
 constexpr const char* kRewriteVersion = "rewrite-2";
 
-std::string cache_key(const ModelEntry& entry, const std::string& sha256, const GpuInfo& g, bool rewrite) {
+std::string cache_key(const ModelEntry& entry, const std::string& sha256, const GpuInfo& g, const Options& o) {
   struct stat st {};
   stat(g.provider_library.c_str(), &st);
   std::ostringstream k;
   k << entry.id << "|" << sha256 << "|" << g.provider_library << "|" << st.st_size << "|" << st.st_mtim.tv_sec << "|"
-    << g.name << "|" << g.driver << "|" << (rewrite ? kRewriteVersion : "as-is");
+    << g.name << "|" << g.driver << "|" << (o.rewrite_graphs ? kRewriteVersion : "as-is") << "|"
+    << o.cudnn_conv_algo_search;
   return k.str();
 }
 
@@ -424,7 +435,7 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
     return p;
   }
   // A verdict for this (model, provider library, GPU, driver) from an earlier run?
-  std::string key = cache_key(entry, sha256, g, opts_.rewrite_graphs);
+  std::string key = cache_key(entry, sha256, g, opts_);
   if (!opts_.probe_cache.empty()) {
     auto cache = read_json_file(opts_.probe_cache);
     if (cache.contains(key)) {
@@ -453,7 +464,8 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
     std::string exe = opts_.self_exe.empty() ? util::self_exe() : opts_.self_exe;
     auto r = util::run_process({exe, "__probe", "--model", path, "--input", spec.dump(), "--device",
                                 opts_.device.kind == DeviceRequest::Cuda ? opts_.device.str() : "cuda:0",
-                                "--provider-lib", g.provider_library, "--out", out_path},
+                                "--provider-lib", g.provider_library, "--out", out_path, "--rewrite",
+                                opts_.rewrite_graphs ? "1" : "0", "--cudnn-algo-search", opts_.cudnn_conv_algo_search},
                                opts_.probe_timeout_ms);
     std::vector<std::vector<float>> gpu_out;
     if (!r.ok()) {
@@ -556,11 +568,11 @@ std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::strin
 }
 
 int Runtime::probe_child(const std::string& model_path, const std::string& input_json, const std::string& device,
-                         const std::string& provider_lib, const std::string& out_path) {
+                         const std::string& provider_lib, const std::string& out_path, Options settings) {
   try {
     if (fault("probe-crash")) std::raise(SIGSEGV);
     if (fault("probe-hang")) std::this_thread::sleep_for(std::chrono::hours(1));
-    Options o;
+    Options o = std::move(settings);
     o.device = DeviceRequest::parse(device);
     o.cuda_provider = provider_lib;
     o.threads = 1;
@@ -607,6 +619,17 @@ ONNXTensorElementDataType Session::input_type(size_t i) const {
 Placement Session::placement() const {
   std::lock_guard lock(mu_);
   return placement_;
+}
+
+bool Session::on_gpu() const {
+  std::lock_guard lock(mu_);
+  return on_gpu_;
+}
+
+size_t gpu_batch(size_t n, size_t most) {
+  size_t b = 1;
+  while (b < n && b < most) b *= 2;
+  return std::max(std::min(b, most), n);
 }
 
 bool Session::int8() const {

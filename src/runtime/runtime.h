@@ -36,6 +36,12 @@ struct Options {
   // rewrite_graphs. Off by default: the int8 recognizer is twice as fast but reads some test pages worse
   // (BENCHMARKS.md, "Text").
   bool int8 = false;
+  // cuDNN's convolution algorithm choice on the GPU: "HEURISTIC" (cuDNN's own ranking, at once), "EXHAUSTIVE" (ONNX
+  // Runtime's default: every algorithm timed for every new input shape, seconds each for the detectors, whose shape
+  // follows the photo's), or "DEFAULT" (one fixed algorithm). BENCHMARKS.md, "The GPU path", has the figures.
+  std::string cudnn_conv_algo_search = "HEURISTIC";
+  // Check a cudnn_conv_algo_search value; throws std::invalid_argument with a sentence otherwise.
+  static std::string parse_cudnn_conv_algo_search(const std::string& s);
 };
 
 // What was found of the GPU side, for `doctor`.
@@ -57,6 +63,10 @@ struct Placement {
 
 class Runtime;
 
+// The batch to run n items in on a GPU: the next power of two, at most `most` (n itself when n is larger), so that
+// a model meets a handful of batch shapes.
+size_t gpu_batch(size_t n, size_t most);
+
 // One loaded model. run() is thread-safe (ONNX Runtime sessions are).
 class Session {
  public:
@@ -71,6 +81,11 @@ class Session {
   // Whether its inferences run in int8 now (Options::int8, calibrated ranges, the CPU): results a little different
   // from the float model's, which a task records with them (analyzers::ModelRef::variant).
   bool int8() const;
+  // Whether its inferences run on the GPU now. ONNX Runtime's CUDA provider prepares its convolutions for each new
+  // input shape (on an H200, 0.1 to 1.7 s per shape for the face and text detectors against 3 to 6 ms a run at a
+  // shape seen before), so a caller there feeds few shapes where that keeps its results: the face detector's fixed
+  // canvas, batches padded to gpu_batch(). BENCHMARKS.md, "The GPU path".
+  bool on_gpu() const;
 
   // Runs with inputs in input_names() order; returns every output in output_names() order. An error on the GPU
   // re-runs this inference on the CPU and moves the model to the CPU for good (logged once).
@@ -110,9 +125,10 @@ class Runtime {
   std::shared_ptr<Session> open(const ModelEntry& entry, const std::string& path, const std::string& sha256);
 
   // The hidden `darkroom __probe` child: loads the model on the requested device, runs the representative input,
-  // writes the outputs to out_path. Returns the process exit status.
+  // writes the outputs to out_path. Returns the process exit status. `settings` gives the parent's rewrite_graphs
+  // and cudnn_conv_algo_search (the rest is set here).
   static int probe_child(const std::string& model_path, const std::string& input_json, const std::string& device,
-                         const std::string& provider_lib, const std::string& out_path);
+                         const std::string& provider_lib, const std::string& out_path, Options settings);
 
  private:
   friend class Session;

@@ -60,8 +60,8 @@ TEST(Doctor, JsonHasTheContractKeys) {
   ASSERT_TRUE(d.contains("gpu"));
   ASSERT_TRUE(d.contains("models"));
   auto& y = OneModel::yunet(d);
-  for (const char* k : {"id", "task", "file", "sha256_ok", "provider_requested", "provider", "fallback_reason",
-                        "load_ms", "probe_ms"})
+  for (const char* k :
+       {"id", "task", "file", "sha256_ok", "provider_requested", "provider", "fallback_reason", "load_ms", "probe_ms"})
     EXPECT_TRUE(y.contains(k)) << k;
   EXPECT_EQ(y["task"], "faces");
   EXPECT_EQ(y["sha256_ok"], true);
@@ -197,4 +197,16 @@ TEST(Probe, GpuErrorAtRunTimeReRunsOnCpuAndDemotes) {
   EXPECT_EQ(p.provider, "CPUExecutionProvider");
   ASSERT_TRUE(p.fallback_reason);
   EXPECT_NE(p.fallback_reason->find("injected GPU run error"), std::string::npos);
+}
+
+TEST(GpuBatch, PowersOfTwoUpToTheMost) {
+  using dr::runtime::gpu_batch;
+  EXPECT_EQ(gpu_batch(1, 16), 1u);
+  EXPECT_EQ(gpu_batch(2, 16), 2u);
+  EXPECT_EQ(gpu_batch(3, 16), 4u);
+  EXPECT_EQ(gpu_batch(5, 16), 8u);
+  EXPECT_EQ(gpu_batch(9, 16), 16u);
+  EXPECT_EQ(gpu_batch(16, 16), 16u);
+  EXPECT_EQ(gpu_batch(5, 6), 6u);  // capped
+  EXPECT_EQ(gpu_batch(9, 8), 9u);  // never fewer than n
 }

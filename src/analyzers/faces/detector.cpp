@@ -221,7 +221,10 @@ std::vector<Face> FaceDetector::detect(const cv::Mat& rgb) const {
   if (fixed_w_) scale = std::min({scale, double(fixed_w_) / rgb.cols, double(fixed_h_) / rgb.rows});
   const int w = std::max(1, int(std::lround(rgb.cols * scale))), h = std::max(1, int(std::lround(rgb.rows * scale)));
   const int m = facts_.multiple;
-  const int W = fixed_w_ ? fixed_w_ : (w + m - 1) / m * m, H = fixed_h_ ? fixed_h_ : (h + m - 1) / m * m;
+  // On the GPU every photo gets the same max_side canvas: one input shape, prepared once (runtime::Session::on_gpu).
+  const int canvas = session_->on_gpu() ? (opts_.max_side + m - 1) / m * m : 0;
+  const int W = fixed_w_ ? fixed_w_ : canvas ? canvas : (w + m - 1) / m * m;
+  const int H = fixed_h_ ? fixed_h_ : canvas ? canvas : (h + m - 1) / m * m;
 
   cv::Mat small = rgb;
   if (w != rgb.cols || h != rgb.rows) cv::resize(rgb, small, cv::Size(w, h), 0, 0, cv::INTER_AREA);

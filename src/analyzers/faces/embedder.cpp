@@ -40,16 +40,18 @@ std::vector<std::vector<float>> FaceEmbedder::embed(const std::vector<cv::Mat>& 
   std::vector<float> tensor;
   for (size_t start = 0; start < aligned.size(); start += batch) {
     const size_t n = std::min(batch, aligned.size() - start);
-    tensor.assign(per * n, 0.f);
+    // On the GPU a batch is padded with blank faces to a power of two: few shapes (runtime::Session::on_gpu).
+    const size_t rows = batched_ && session_->on_gpu() ? runtime::gpu_batch(n, batch) : n;
+    tensor.assign(per * rows, 0.f);
     for (size_t i = 0; i < n; i++) to_planar(aligned[start + i], facts_, tensor.data() + i * per, side_, side_);
-    const int64_t shape[4] = {int64_t(n), 3, side_, side_};
+    const int64_t shape[4] = {int64_t(rows), 3, side_, side_};
     std::vector<Ort::Value> inputs;
     inputs.push_back(Ort::Value::CreateTensor<float>(mem, tensor.data(), tensor.size(), shape, 4));
     auto outputs = session_->run(inputs);
     auto info = outputs[0].GetTensorTypeAndShapeInfo();
-    if (info.GetElementCount() != n * size_t(dim_))
+    if (info.GetElementCount() != rows * size_t(dim_))
       throw std::runtime_error("the face embedder " + session_->model_id() + " returned " +
-                               std::to_string(info.GetElementCount()) + " values for " + std::to_string(n) +
+                               std::to_string(info.GetElementCount()) + " values for " + std::to_string(rows) +
                                " faces of " + std::to_string(dim_));
     const float* o = outputs[0].GetTensorData<float>();
     for (size_t i = 0; i < n; i++) {

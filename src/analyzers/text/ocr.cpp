@@ -8,6 +8,8 @@
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
+#include "runtime/runtime.h"
+
 namespace dr::analyzers::text {
 namespace {
 
@@ -117,6 +119,9 @@ std::vector<DetBox> Ocr::detect(const cv::Mat& rgb) const {
   if (rgb.empty()) return {};
   cv::Size size;
   std::vector<float> input = det_preprocess(rgb, det_.norm, opts_.det, size);
+  // The detector keeps the photo's own input shape on the GPU too, though a GPU prepares its convolutions for each
+  // new shape: on a padded canvas its feature statistics change, boxes move by a pixel or two and imageTextN.png
+  // reads "topie" for "topic" (BENCHMARKS.md, "The GPU path").
   std::vector<Ort::Value> in;
   in.push_back(tensor(input, {1, 3, size.height, size.width}));
   auto outs = det_.run(in);
@@ -164,12 +169,15 @@ std::vector<bool> Ocr::orient(std::vector<cv::Mat>& lines) const {
       size_t n = std::min(batch.size() - start, per_run);
       std::vector<cv::Mat> group(batch.begin() + start, batch.begin() + start + n);
       std::vector<float> input = lines_tensor(group, opts_.cls_height, opts_.cls_width, cls_->norm);
+      // On the GPU, blank lines pad the batch to a power of two: few shapes.
+      const size_t rows = cls_->gpu() ? runtime::gpu_batch(n, per_run) : n;
+      input.resize(size_t(3) * opts_.cls_height * opts_.cls_width * rows, 0.0f);
       std::vector<Ort::Value> in;
-      in.push_back(tensor(input, {int64_t(n), 3, opts_.cls_height, opts_.cls_width}));
+      in.push_back(tensor(input, {int64_t(rows), 3, opts_.cls_height, opts_.cls_width}));
       auto outs = cls_->run(in);
       std::vector<int64_t> shape;
       const float* p = first_output(outs, shape, "orientation classifier");
-      if (shape.size() != 2 || shape[0] != int64_t(n) || shape[1] < 2)
+      if (shape.size() != 2 || shape[0] != int64_t(rows) || shape[1] < 2)
         throw std::runtime_error("the text orientation classifier's output is not [lines, 2]");
       for (size_t i = 0; i < n; ++i) {
         const float* row = p + i * shape[1];
@@ -219,13 +227,20 @@ std::vector<LineText> Ocr::recognize(const std::vector<cv::Mat>& lines) const {
     width = (width + 7) / 8 * 8;  // the recognizer downsamples the width by 8
     std::vector<cv::Mat> group;
     for (size_t k = start; k < end; ++k) group.push_back(lines[order[k]]);
+    size_t rows = group.size();
+    if (rec_.gpu()) {
+      // On the GPU: widths in steps of 128 and batches padded to a power of two, so that few shapes occur.
+      width = (width + 127) / 128 * 128;
+      rows = runtime::gpu_batch(rows, size_t(std::max(opts_.rec_batch, 1)));
+    }
     std::vector<float> input = lines_tensor(group, h, width, rec_.norm);
+    input.resize(size_t(3) * h * width * rows, 0.0f);
     std::vector<Ort::Value> in;
-    in.push_back(tensor(input, {int64_t(group.size()), 3, h, width}));
+    in.push_back(tensor(input, {int64_t(rows), 3, h, width}));
     auto outs = rec_.run(in);
     std::vector<int64_t> shape;
     const float* p = first_output(outs, shape, "recognizer");
-    if (shape.size() != 3 || shape[0] != int64_t(group.size()))
+    if (shape.size() != 3 || shape[0] != int64_t(rows))
       throw std::runtime_error("the text recognizer's output is not [lines, steps, classes]");
     if (size_t(shape[2]) != charset_.classes())
       throw std::runtime_error("the text recognizer has " + std::to_string(shape[2]) +

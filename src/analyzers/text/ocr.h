@@ -23,6 +23,10 @@ using Infer = std::function<std::vector<Ort::Value>(std::vector<Ort::Value>&)>;
 struct Model {
   Infer run;
   Normalize norm;
+  // Whether `run` is on a GPU now; there batches are padded to powers of two and recognizer widths to steps of 128
+  // (runtime::Session::on_gpu says why). Empty: never.
+  std::function<bool()> on_gpu;
+  bool gpu() const { return on_gpu && on_gpu(); }
 };
 
 struct OcrOptions {

@@ -77,7 +77,7 @@ class TextTask : public Task {
       auto session = ctx.rt.open(e, ctx.store.require(e, "model"), e.onnx().sha256);
       models_.push_back({{e.id, e.onnx().sha256}, session});
       return text::Model{[session](std::vector<Ort::Value>& in) { return session->run(in); },
-                         text::Normalize::from_input(e.input)};
+                         text::Normalize::from_input(e.input), [session] { return session->on_gpu(); }};
     };
     text::Model det_model = open(det);
     std::optional<text::Model> cls_model;

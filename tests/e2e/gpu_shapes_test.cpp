@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <stdexcept>
 #include <vips/vips8>
 
 #include "support/cli.h"
@@ -12,14 +14,16 @@ using dr::test::TempDir;
 
 namespace {
 
-std::vector<nlohmann::json> analyze(const std::vector<std::string>& files, bool fake_gpu) {
+std::vector<nlohmann::json> analyze(const std::vector<std::string>& files, bool fake_gpu,
+                                    const std::string& profile_prefix = "") {
   std::vector<std::string> args = {"--models",   dr::test::test_models_dir(),
                                    "--threads",  "2",
                                    "--device",   fake_gpu ? "cuda" : "cpu",
                                    "analyze",    "--tasks",
                                    "faces,text", "--embeddings"};
   args.insert(args.end(), files.begin(), files.end());
-  auto r = dr::test::darkroom(args, {fake_gpu ? "DARKROOM_FAULT=fake-gpu" : "DARKROOM_FAULT="});
+  auto r = dr::test::darkroom(
+      args, {fake_gpu ? "DARKROOM_FAULT=fake-gpu" : "DARKROOM_FAULT=", "DARKROOM_ORT_PROFILE=" + profile_prefix});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return dr::test::json_lines(r.out);
 }
@@ -44,14 +48,19 @@ double cosine(const nlohmann::json& a, const nlohmann::json& b) {
   return ab / std::sqrt(aa * bb);
 }
 
-TEST(GpuShapes, FixedCanvasesAndPaddedBatchesFindWhatTheCpusShapesFind) {
-  TempDir dir;
-  ASSERT_EQ(VIPS_INIT("darkroom_tests"), 0);
-  // Three astronauts side by side: three faces, an embedder batch of 3 that the GPU path pads to 4.
+// Three astronauts side by side, 1536x512: three faces (the default embedder takes one face a run; ModelPack's test
+// pads a batched one).
+std::string three_astronauts(const TempDir& dir) {
+  if (VIPS_INIT("darkroom_tests") != 0) throw std::runtime_error("libvips did not start");
   auto one = vips::VImage::new_from_file(dr::test::skimage_sample("astronaut.png").c_str());
   std::string three = dir / "three.png";
   one.join(one, VIPS_DIRECTION_HORIZONTAL).join(one, VIPS_DIRECTION_HORIZONTAL).pngsave(three.c_str());
-  const std::vector<std::string> files = {three, dr::test::opencv_sample("imageTextN.png")};
+  return three;
+}
+
+TEST(GpuShapes, FixedCanvasesAndPaddedBatchesFindWhatTheCpusShapesFind) {
+  TempDir dir;
+  const std::vector<std::string> files = {three_astronauts(dir), dr::test::opencv_sample("imageTextN.png")};
 
   auto cpu = analyze(files, false);
   auto gpu = analyze(files, true);
@@ -74,6 +83,23 @@ TEST(GpuShapes, FixedCanvasesAndPaddedBatchesFindWhatTheCpusShapesFind) {
   ASSERT_EQ(gt["lines"].size(), ct["lines"].size());
   for (size_t i = 0; i < ct["lines"].size(); ++i)
     EXPECT_LT(max_corner_gap(ct["lines"][i]["box"], gt["lines"][i]["box"]), 2.0) << gt["lines"][i];
+}
+
+TEST(GpuShapes, TheFaceDetectorSeesItsCanvas) {
+  TempDir dir;
+  const std::string three = three_astronauts(dir);
+  std::filesystem::create_directories(dir / "gpu");
+  std::filesystem::create_directories(dir / "cpu");
+  auto gpu = analyze({three}, true, dir / "gpu/p");
+  auto cpu = analyze({three}, false, dir / "cpu/p");
+  ASSERT_EQ(gpu.size(), 1u);
+  ASSERT_EQ(gpu[0]["faces"].size(), 3u) << gpu[0];
+  // 1536x512 shrinks to 640x213: the CPU's detector input is 640x224 (a multiple of 32), the GPU's the 640 canvas.
+  auto g = dr::test::profiled_input_shapes(dir / "gpu");
+  auto c = dr::test::profiled_input_shapes(dir / "cpu");
+  EXPECT_TRUE(c.count({1, 3, 224, 640}));
+  EXPECT_TRUE(g.count({1, 3, 640, 640}));
+  EXPECT_FALSE(g.count({1, 3, 224, 640}));
 }
 
 }  // namespace

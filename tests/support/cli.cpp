@@ -55,4 +55,16 @@ std::string test_models_dir() { return DARKROOM_TEST_MODELS_DIR; }
 std::string opencv_sample(const std::string& name) { return "/usr/share/doc/opencv-doc/examples/data/" + name; }
 std::string skimage_sample(const std::string& name) { return "/usr/lib/python3/dist-packages/skimage/data/" + name; }
 
+std::set<std::vector<int64_t>> profiled_input_shapes(const std::string& dir) {
+  std::set<std::vector<int64_t>> shapes;
+  for (const auto& f : fs::directory_iterator(dir)) {
+    std::ifstream in(f.path());
+    for (const auto& e : nlohmann::json::parse(in))
+      if (e.value("cat", "") == "Node" && e.contains("args") && e["args"].contains("input_type_shape"))
+        for (const auto& t : e["args"]["input_type_shape"])
+          for (const auto& [type, dims] : t.items()) shapes.insert(dims.get<std::vector<int64_t>>());
+  }
+  return shapes;
+}
+
 }  // namespace dr::test

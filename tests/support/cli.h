@@ -1,6 +1,7 @@
 // Helpers for tests that drive the built darkroom binary.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,9 @@ std::string test_models_dir();  // the models installed by `make models`
 // Debian's sample photos.
 std::string opencv_sample(const std::string& name);   // /usr/share/doc/opencv-doc/examples/data/<name>
 std::string skimage_sample(const std::string& name);  // .../skimage/data/<name>
+
+// The input shapes of every node run, from the ONNX Runtime profiles (DARKROOM_ORT_PROFILE) in `dir`: what a model
+// was fed.
+std::set<std::vector<int64_t>> profiled_input_shapes(const std::string& dir);
 
 }  // namespace dr::test

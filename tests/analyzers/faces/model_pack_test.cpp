@@ -1,6 +1,7 @@
 // InsightFace model packs: files recognised by their inputs and outputs, whatever their names, and used as they are.
 #include "analyzers/faces/model_pack.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "analyzers/faces/faces_fixture.h"
@@ -80,6 +81,40 @@ TEST(ModelPack, AnalyzeTakesItAsASetting) {
   ASSERT_EQ(lines.size(), 1u);
   ASSERT_EQ(lines[0]["faces"].size(), 1u) << lines[0];
   EXPECT_EQ(lines[0]["faces"][0]["embedding"].size(), 512u);
+}
+
+TEST(ModelPack, OnAGpuABatchedRecognizerRunsPaddedBatchesAndEmbedsTheSame) {
+  Pack p;
+  test::TempDir profiles;
+  std::vector<cv::Mat> faces;
+  for (int i = 0; i < 3; ++i) faces.emplace_back(112, 112, CV_8UC3, cv::Scalar(40 * i, 200 - 50 * i, 90));
+  std::vector<std::vector<float>> on_cpu, on_gpu;
+  {
+    auto pack = scan_model_pack(p.dir.path(), Models::get().rt->env());
+    const auto& r = *pack.recognizer;
+    on_cpu = FaceEmbedder(Models::get().rt->open(r.entry, r.path, r.sha256), r.entry).embed(faces);
+    // The test hook "fake-gpu": a pretend GPU whose sessions run on the CPU (the probe child is the darkroom binary).
+    setenv("DARKROOM_FAULT", "fake-gpu", 1);
+    setenv("DARKROOM_ORT_PROFILE", (profiles / "p").c_str(), 1);
+    runtime::Options o;
+    o.device = runtime::DeviceRequest::parse("cuda");
+    o.threads = 1;
+    o.self_exe = DARKROOM_BIN;
+    runtime::Runtime gpu(o);
+    auto session = gpu.open(r.entry, r.path, r.sha256);
+    unsetenv("DARKROOM_FAULT");
+    unsetenv("DARKROOM_ORT_PROFILE");
+    ASSERT_TRUE(session->on_gpu());
+    on_gpu = FaceEmbedder(session, r.entry).embed(faces);
+  }  // the sessions end here and write their profiles
+  ASSERT_EQ(on_gpu.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(on_gpu[i].size(), on_cpu[i].size());
+    for (size_t k = 0; k < on_cpu[i].size(); ++k) EXPECT_NEAR(on_gpu[i][k], on_cpu[i][k], 1e-5);
+  }
+  auto shapes = test::profiled_input_shapes(profiles.path());
+  EXPECT_TRUE(shapes.count({4, 3, 112, 112}));  // three faces padded to a batch of four
+  EXPECT_FALSE(shapes.count({3, 3, 112, 112}));
 }
 
 TEST(ModelPack, ClearErrors) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -241,6 +243,29 @@ std::string Options::parse_cudnn_conv_algo_search(const std::string& s) {
   throw std::invalid_argument("unknown cuDNN algorithm search '" + s + "' (use heuristic, exhaustive or default)");
 }
 
+std::vector<std::string> nvidia_gpu_models(const std::string& root) {
+  std::vector<std::string> dirs, models;
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(root + "/gpus", ec)) dirs.push_back(d.path().string());
+  std::sort(dirs.begin(), dirs.end());
+  for (const auto& d : dirs) {
+    std::ifstream in(d + "/information");
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with("Model:")) continue;
+      auto b = line.find_first_not_of(" \t", 6), e = line.find_last_not_of(" \t\r");
+      if (b != std::string::npos) models.push_back(line.substr(b, e - b + 1));
+      break;
+    }
+  }
+  return models;
+}
+
+std::string nvidia_driver_version(const std::string& line) {
+  static const std::regex version(R"((^|\s)(\d+\.\d+(\.\d+)?)(\s|$))");
+  std::smatch m;
+  return std::regex_search(line, m, version) ? m[2].str() : line;
+}
+
 Runtime::Runtime(Options opts) : opts_(std::move(opts)) {
   OrtThreadingOptions* topts = nullptr;
   Ort::ThrowOnError(Ort::GetApi().CreateThreadingOptions(&topts));
@@ -293,16 +318,21 @@ const GpuInfo& Runtime::gpu() {
         g.usable = true;
         auto hw = cuda_devices_[size_t(req.index)].Device();
         std::ostringstream name;
-        name << (hw.Vendor() ? hw.Vendor() : "NVIDIA") << " device 0x" << std::hex << hw.DeviceId();
+        const char* vendor = hw.Vendor();
+        name << (vendor && *vendor ? vendor : "NVIDIA") << " device 0x" << std::hex << hw.DeviceId();
         for (auto& [k, v] : hw.Metadata().GetKeyValuePairs())
           if (k == "Description" || k == "DeviceName" || k == "name") name.str(v);
+        // The driver's name for it, when the list is unambiguous (one GPU, or all alike).
+        auto models = nvidia_gpu_models();
+        if (!models.empty() && std::all_of(models.begin(), models.end(), [&](auto& m) { return m == models[0]; }))
+          name.str(models[0]);
         g.name = name.str();
       }
     } catch (const Ort::Exception& e) {
       g.reason = "the CUDA provider library " + g.provider_library + " could not be loaded: " + e.what();
     }
   }
-  if (g.driver.empty() && !driver_line.empty()) g.driver = driver_line;
+  if (g.driver.empty() && !driver_line.empty()) g.driver = nvidia_driver_version(driver_line);
   // Said once per process; each model's placement repeats it for `doctor`. --device auto without a GPU is quiet.
   if (!g.usable && req.kind == DeviceRequest::Cuda) spdlog::warn("{}; models will run on the CPU", g.reason);
   gpu_ = g;

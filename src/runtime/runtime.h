@@ -44,6 +44,13 @@ struct Options {
   static std::string parse_cudnn_conv_algo_search(const std::string& s);
 };
 
+// The GPU models the NVIDIA driver lists in <root>/gpus/*/information ("Model: NVIDIA H200"), in the order of the
+// folders' names (PCI addresses); empty without the driver. ONNX Runtime's device entry has no name on Linux.
+std::vector<std::string> nvidia_gpu_models(const std::string& root = "/proc/driver/nvidia");
+// The version number in the driver's version line ("NVRM version: NVIDIA UNIX ... Kernel Module  580.159.04  ..."),
+// or the line itself when it holds none.
+std::string nvidia_driver_version(const std::string& version_line);
+
 // What was found of the GPU side, for `doctor`.
 struct GpuInfo {
   bool usable = false;           // a CUDA device is registered and may be probed

@@ -210,3 +210,18 @@ TEST(GpuBatch, PowersOfTwoUpToTheMost) {
   EXPECT_EQ(gpu_batch(5, 6), 6u);  // capped
   EXPECT_EQ(gpu_batch(9, 8), 9u);  // never fewer than n
 }
+
+TEST(GpuName, FromTheDriversListAndItsVersionLine) {
+  dr::test::TempDir root;
+  std::filesystem::create_directories(root / "gpus/0000:19:00.0");
+  std::filesystem::create_directories(root / "gpus/0000:04:00.0");
+  dr::test::write_file(root / "gpus/0000:19:00.0/information", "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:  42\n");
+  dr::test::write_file(root / "gpus/0000:04:00.0/information", "Model: \t\t NVIDIA H200\nIRQ:  41\n");
+  EXPECT_EQ(dr::runtime::nvidia_gpu_models(root.path()),
+            (std::vector<std::string>{"NVIDIA H200", "NVIDIA H100 80GB HBM3"}));
+  EXPECT_TRUE(dr::runtime::nvidia_gpu_models(root / "missing").empty());
+  EXPECT_EQ(dr::runtime::nvidia_driver_version(
+                "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)  "),
+            "580.159.04");
+  EXPECT_EQ(dr::runtime::nvidia_driver_version("no number here"), "no number here");
+}

@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -261,9 +260,16 @@ std::vector<std::string> nvidia_gpu_models(const std::string& root) {
 }
 
 std::string nvidia_driver_version(const std::string& line) {
-  static const std::regex version(R"((^|\s)(\d+\.\d+(\.\d+)?)(\s|$))");
-  std::smatch m;
-  return std::regex_search(line, m, version) ? m[2].str() : line;
+  // The first word made of digits and dots with at least one dot between digits ("580.159.04").
+  std::istringstream words(line);
+  for (std::string w; words >> w;) {
+    bool digits_and_dots =
+        std::all_of(w.begin(), w.end(), [](char c) { return std::isdigit((unsigned char)c) || c == '.'; });
+    if (digits_and_dots && std::isdigit((unsigned char)w.front()) && std::isdigit((unsigned char)w.back()) &&
+        w.find('.') != std::string::npos && w.find("..") == std::string::npos)
+      return w;
+  }
+  return line;
 }
 
 Runtime::Runtime(Options opts) : opts_(std::move(opts)) {

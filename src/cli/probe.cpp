@@ -6,8 +6,8 @@ namespace dr::cli {
 
 void register_probe(CLI::App& app, Globals& g) {
   struct Args {
-    std::string model, input, device, provider_lib, out, cudnn_algo_search = "HEURISTIC";
-    bool rewrite = true;
+    std::string model, input, device, provider_lib, out;
+    runtime::Options settings;  // the parent's rewrite_graphs and cudnn_conv_algo_search; its defaults otherwise
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("__probe", "");
@@ -18,13 +18,10 @@ void register_probe(CLI::App& app, Globals& g) {
   cmd->add_option("--provider-lib", a->provider_lib)->required();
   cmd->add_option("--out", a->out)->required();
   // The session settings of the parent, so that the child runs the graph the parent will run.
-  cmd->add_option("--rewrite", a->rewrite);
-  cmd->add_option("--cudnn-algo-search", a->cudnn_algo_search);
+  cmd->add_option("--rewrite", a->settings.rewrite_graphs);
+  cmd->add_option("--cudnn-algo-search", a->settings.cudnn_conv_algo_search);
   cmd->callback([&g, a] {
-    runtime::Options o;
-    o.rewrite_graphs = a->rewrite;
-    o.cudnn_conv_algo_search = a->cudnn_algo_search;
-    g.exit_code = runtime::Runtime::probe_child(a->model, a->input, a->device, a->provider_lib, a->out, o);
+    g.exit_code = runtime::Runtime::probe_child(a->model, a->input, a->device, a->provider_lib, a->out, a->settings);
   });
 }
 

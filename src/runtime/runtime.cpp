@@ -657,10 +657,7 @@ Placement Session::placement() const {
   return placement_;
 }
 
-bool Session::on_gpu() const {
-  std::lock_guard lock(mu_);
-  return on_gpu_;
-}
+bool Session::on_gpu() const { return on_gpu_; }  // an atomic: asked before every run, no lock needed
 
 size_t gpu_batch(size_t n, size_t most) {
   size_t b = 1;

@@ -168,10 +168,9 @@ std::vector<bool> Ocr::orient(std::vector<cv::Mat>& lines) const {
     for (size_t start = 0; start < batch.size(); start += per_run) {
       size_t n = std::min(batch.size() - start, per_run);
       std::vector<cv::Mat> group(batch.begin() + start, batch.begin() + start + n);
-      std::vector<float> input = lines_tensor(group, opts_.cls_height, opts_.cls_width, cls_->norm);
       // On the GPU, blank lines pad the batch to a power of two: few shapes.
       const size_t rows = cls_->gpu() ? runtime::gpu_batch(n, per_run) : n;
-      input.resize(size_t(3) * opts_.cls_height * opts_.cls_width * rows, 0.0f);
+      std::vector<float> input = lines_tensor(group, opts_.cls_height, opts_.cls_width, cls_->norm, rows);
       std::vector<Ort::Value> in;
       in.push_back(tensor(input, {int64_t(rows), 3, opts_.cls_height, opts_.cls_width}));
       auto outs = cls_->run(in);
@@ -233,8 +232,7 @@ std::vector<LineText> Ocr::recognize(const std::vector<cv::Mat>& lines) const {
       width = (width + 127) / 128 * 128;
       rows = runtime::gpu_batch(rows, size_t(std::max(opts_.rec_batch, 1)));
     }
-    std::vector<float> input = lines_tensor(group, h, width, rec_.norm);
-    input.resize(size_t(3) * h * width * rows, 0.0f);
+    std::vector<float> input = lines_tensor(group, h, width, rec_.norm, rows);
     std::vector<Ort::Value> in;
     in.push_back(tensor(input, {int64_t(rows), 3, h, width}));
     auto outs = rec_.run(in);

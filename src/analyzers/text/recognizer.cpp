@@ -103,9 +103,10 @@ int scaled_width(const cv::Mat& line, int height) {
   return std::max(1, int(std::ceil(double(height) * line.cols / line.rows)));
 }
 
-std::vector<float> lines_tensor(const std::vector<cv::Mat>& lines, int height, int width, const Normalize& n) {
+std::vector<float> lines_tensor(const std::vector<cv::Mat>& lines, int height, int width, const Normalize& n,
+                                size_t rows) {
   const size_t per = size_t(3) * height * width;
-  std::vector<float> t(per * lines.size(), 0.0f);
+  std::vector<float> t(per * std::max(rows, lines.size()), 0.0f);
   cv::Mat resized;
   for (size_t i = 0; i < lines.size(); ++i) {
     int w = std::min(width, scaled_width(lines[i], height));

@@ -46,8 +46,10 @@ cv::Mat crop_quad(const cv::Mat& img, const Quad& q);
 // The width a line gets at `height` pixels high, keeping its aspect ratio: ceil(height * w / h), at least 1.
 int scaled_width(const cv::Mat& line, int height);
 
-// Resizes each line to `height` (width by aspect, at most `width`) and writes them as a [n,3,height,width] tensor;
-// the right of each line is padded with zeros (the normalised mid-grey, as PaddleOCR pads).
-std::vector<float> lines_tensor(const std::vector<cv::Mat>& lines, int height, int width, const Normalize& n);
+// Resizes each line to `height` (width by aspect, at most `width`) and writes them as a [rows,3,height,width] tensor;
+// the right of each line is padded with zeros (the normalised mid-grey, as PaddleOCR pads), and so are the rows
+// after the lines (rows: at least lines.size(); 0 = lines.size()).
+std::vector<float> lines_tensor(const std::vector<cv::Mat>& lines, int height, int width, const Normalize& n,
+                                size_t rows = 0);
 
 }  // namespace dr::analyzers::text

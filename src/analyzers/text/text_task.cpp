@@ -90,7 +90,7 @@ class TextTask : public Task {
       cls_model = open(cls);
     }
     text::Model rec_model = open(rec);
-    if (models_.back().session->placement().provider != "CPUExecutionProvider") o.rec_batch = 8;
+    if (models_.back().session->on_gpu()) o.rec_batch = 8;
     bool space_last = true;
     if (rec.raw.contains("output") && rec.raw["output"].contains("ctc"))
       space_last = rec.raw["output"]["ctc"].value("space_last", true);

@@ -36,23 +36,38 @@ void run_doctor(Globals& g) {
     nlohmann::json m = {{"id", e.id}, {"task", e.task}, {"file", c.path}, {"sha256_ok", c.sha256_ok}};
     if (!c.sha256_ok) {
       bad = true;
-      m.update({{"provider_requested", nullptr}, {"provider", nullptr},
+      m.update({{"provider_requested", nullptr},
+                {"provider", nullptr},
                 {"fallback_reason", "the file is corrupt (sha256 " + c.actual_sha256 + ", expected " + f->sha256 +
                                         "); reinstall it with: darkroom models install " + e.id},
-                {"load_ms", nullptr}, {"probe_ms", nullptr}});
+                {"load_ms", nullptr},
+                {"probe_ms", nullptr}});
       models.push_back(m);
       continue;
     }
     try {
       auto s = rt.open(e, c.path, c.actual_sha256);
       auto p = s->placement();
-      m.update({{"provider_requested", p.provider_requested}, {"provider", p.provider},
-                {"fallback_reason", opt(p.fallback_reason)}, {"load_ms", p.load_ms}, {"probe_ms", p.probe_ms},
-                {"probe_cached", p.probe_cached}});
+      m.update({{"provider_requested", p.provider_requested},
+                {"provider", p.provider},
+                {"fallback_reason", opt(p.fallback_reason)},
+                {"load_ms", p.load_ms},
+                {"probe_ms", p.probe_ms},
+                {"probe_cached", p.probe_cached},
+                {"gpu_slower", p.gpu_slower}});
+      // What the probe timed (ms; null: not timed), for the choice between the GPU and the CPU.
+      auto t = [](double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+      m["probe_times"] = {{"gpu_ms", t(p.times.gpu_ms)},
+                          {"cpu_ms", t(p.times.cpu_ms)},
+                          {"gpu_new_shape_ms", t(p.times.gpu_new_shape_ms)},
+                          {"cpu_new_shape_ms", t(p.times.cpu_new_shape_ms)}};
     } catch (const std::exception& ex) {
       bad = true;
-      m.update({{"provider_requested", nullptr}, {"provider", nullptr}, {"fallback_reason", ex.what()},
-                {"load_ms", nullptr}, {"probe_ms", nullptr}});
+      m.update({{"provider_requested", nullptr},
+                {"provider", nullptr},
+                {"fallback_reason", ex.what()},
+                {"load_ms", nullptr},
+                {"probe_ms", nullptr}});
     }
     models.push_back(m);
   }
@@ -76,7 +91,16 @@ void run_doctor(Globals& g) {
       if (m["probe_ms"].is_number() && m["probe_ms"].get<double>() > 0)
         std::printf("  probe %6.1f ms", m["probe_ms"].get<double>());
       std::printf("\n");
-      if (!m["fallback_reason"].is_null()) std::printf("      why: %s\n", m["fallback_reason"].get<std::string>().c_str());
+      if (m.contains("probe_times") && m["probe_times"]["gpu_ms"].is_number()) {
+        auto& t = m["probe_times"];
+        std::printf("      a run: GPU %.2f ms, CPU %.2f ms", t["gpu_ms"].get<double>(), t["cpu_ms"].get<double>());
+        if (t["gpu_new_shape_ms"].is_number())
+          std::printf("; at a new shape: GPU %.1f ms, CPU %.1f ms", t["gpu_new_shape_ms"].get<double>(),
+                      t["cpu_new_shape_ms"].get<double>());
+        std::printf("\n");
+      }
+      if (!m["fallback_reason"].is_null())
+        std::printf("      why: %s\n", m["fallback_reason"].get<std::string>().c_str());
     }
     for (auto& m : missing)
       std::printf("  %-38s not installed (darkroom models install %s)\n", m["id"].get<std::string>().c_str(),

@@ -7,7 +7,7 @@ namespace dr::cli {
 void register_probe(CLI::App& app, Globals& g) {
   struct Args {
     std::string model, input, device, provider_lib, out;
-    runtime::Options settings;  // the parent's rewrite_graphs and cudnn_conv_algo_search; its defaults otherwise
+    runtime::Options settings;  // the parent's threads, rewrite_graphs and cudnn_conv_algo_search; defaults otherwise
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("__probe", "");
@@ -20,6 +20,7 @@ void register_probe(CLI::App& app, Globals& g) {
   // The session settings of the parent, so that the child runs the graph the parent will run.
   cmd->add_option("--rewrite", a->settings.rewrite_graphs);
   cmd->add_option("--cudnn-algo-search", a->settings.cudnn_conv_algo_search);
+  cmd->add_option("--threads", a->settings.threads);
   cmd->callback([&g, a] {
     g.exit_code = runtime::Runtime::probe_child(a->model, a->input, a->device, a->provider_lib, a->out, a->settings);
   });

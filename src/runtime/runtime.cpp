@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "runtime/graph_rewrite.h"
 #include "util/process.h"
@@ -27,6 +28,8 @@ namespace {
 
 constexpr const char* kCpu = "CPUExecutionProvider";
 constexpr const char* kCuda = "CUDAExecutionProvider";
+// --device auto takes the GPU for a model it runs at least this many times faster than the CPU (gpu_slower()).
+constexpr double kGpuMinGain = 2.0;
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -409,6 +412,14 @@ nlohmann::json probe_spec(const ModelEntry& entry, Ort::Session& s) {
     for (auto& d : shape)
       if (d < 0) d = 1;
     nlohmann::json in = {{"name", s.GetInputNameAllocated(i, alloc).get()}, {"shape", shape}};
+    // A model that meets each photo's shape is also timed at a second one: its dynamic height and width 32 larger.
+    if (i == 0 && entry.input.value("shape_varies", false)) {
+      auto model_shape = info.GetShape();
+      auto grown = shape;
+      for (size_t d = 2; d < grown.size() && d < model_shape.size(); ++d)
+        if (model_shape[d] < 0) grown[d] += 32;
+      if (grown != shape) in["new_shape"] = grown;
+    }
     if (info.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) in["int64"] = true;
     for (const char* k : {"scale", "mean", "std"})
       if (entry.input.contains(k)) in[k] = entry.input[k];
@@ -433,6 +444,60 @@ std::vector<std::vector<float>> run_probe_input(Ort::Session& s, const nlohmann:
   return flatten(outs);
 }
 
+// The spec at its inputs' new shapes (probe_spec), or null when none has one.
+nlohmann::json at_new_shape(const nlohmann::json& spec) {
+  nlohmann::json r = spec;
+  bool any = false;
+  for (auto& in : r["inputs"])
+    if (in.contains("new_shape")) {
+      in["shape"] = in["new_shape"];
+      any = true;
+    }
+  return any ? r : nlohmann::json();
+}
+
+// Milliseconds of one run of a session on the input described by `spec` (made before the clock starts).
+double timed_run(Ort::Session& s, const nlohmann::json& spec) {
+  auto inputs = make_probe_input(spec);
+  auto values = to_values(inputs);
+  Ort::AllocatorWithDefaultOptions alloc;
+  std::vector<Ort::AllocatedStringPtr> names;
+  std::vector<const char*> ip, op;
+  for (size_t i = 0; i < s.GetInputCount(); ++i)
+    ip.push_back(names.emplace_back(s.GetInputNameAllocated(i, alloc)).get());
+  for (size_t i = 0; i < s.GetOutputCount(); ++i)
+    op.push_back(names.emplace_back(s.GetOutputNameAllocated(i, alloc)).get());
+  auto t0 = std::chrono::steady_clock::now();
+  s.Run(Ort::RunOptions{nullptr}, ip.data(), values.data(), values.size(), op.data(), op.size());
+  return ms_since(t0);
+}
+
+// After a first run at the probe's input: the best of three more there, and the first run at the new shape (when
+// the spec has one): the session's half of ProbeTimes, as {steady, new_shape}.
+std::pair<double, double> time_probe(Ort::Session& s, const nlohmann::json& spec) {
+  double best = timed_run(s, spec);
+  for (int k = 0; k < 2; ++k) best = std::min(best, timed_run(s, spec));
+  auto grown = at_new_shape(spec);
+  return {best, grown.is_null() ? -1.0 : timed_run(s, grown)};
+}
+
+nlohmann::json times_json(const ProbeTimes& t) {
+  return {{"gpu_ms", t.gpu_ms},
+          {"cpu_ms", t.cpu_ms},
+          {"gpu_new_shape_ms", t.gpu_new_shape_ms},
+          {"cpu_new_shape_ms", t.cpu_new_shape_ms}};
+}
+
+ProbeTimes times_from_json(const nlohmann::json& j) {
+  ProbeTimes t;
+  if (!j.is_object()) return t;
+  t.gpu_ms = j.value("gpu_ms", -1.0);
+  t.cpu_ms = j.value("cpu_ms", -1.0);
+  t.gpu_new_shape_ms = j.value("gpu_new_shape_ms", -1.0);
+  t.cpu_new_shape_ms = j.value("cpu_new_shape_ms", -1.0);
+  return t;
+}
+
 // The probe ran the model as loaded: rewritten (graph_rewrite.h, this version of it) or as it is.
 constexpr const char* kRewriteVersion = "rewrite-2";
 
@@ -442,7 +507,7 @@ std::string cache_key(const ModelEntry& entry, const std::string& sha256, const 
   std::ostringstream k;
   k << entry.id << "|" << sha256 << "|" << g.provider_library << "|" << st.st_size << "|" << st.st_mtim.tv_sec << "|"
     << g.name << "|" << g.driver << "|" << (o.rewrite_graphs ? kRewriteVersion : "as-is") << "|"
-    << o.cudnn_conv_algo_search;
+    << o.cudnn_conv_algo_search << "|threads " << o.threads;  // the CPU's timing depends on its threads
   return k.str();
 }
 
@@ -477,10 +542,15 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
     if (cache.contains(key)) {
       p.probe_cached = true;
       auto& v = cache[key];
-      if (v.value("ok", false)) {
-        p.provider = kCuda;
-      } else {
+      p.times = times_from_json(v.value("times", nlohmann::json()));
+      if (!v.value("ok", false)) {
         p.fallback_reason = v.value("reason", "the GPU probe failed") + " (verdict cached)";
+      } else if (auto slower = gpu_slower(entry.id, p.times);
+                 !slower.empty() && opts_.device.kind == DeviceRequest::Auto) {
+        p.fallback_reason = slower + "; using the CPU for this model (verdict cached; --device cuda takes the GPU)";
+        p.gpu_slower = true;
+      } else {
+        p.provider = kCuda;
       }
       return p;
     }
@@ -493,16 +563,18 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
     auto spec = probe_spec(entry, *cpu);
     std::vector<std::string> out_names;
     auto cpu_out = run_probe_input(*cpu, spec, out_names);
+    std::tie(p.times.cpu_ms, p.times.cpu_new_shape_ms) = time_probe(*cpu, spec);
 
     std::string out_path = (fs::temp_directory_path() / ("darkroom-probe-" + std::to_string(getpid()) + "-" +
                                                          std::to_string(t0.time_since_epoch().count())))
                                .string();
     std::string exe = opts_.self_exe.empty() ? util::self_exe() : opts_.self_exe;
-    auto r = util::run_process({exe, "__probe", "--model", path, "--input", spec.dump(), "--device",
-                                opts_.device.kind == DeviceRequest::Cuda ? opts_.device.str() : "cuda:0",
-                                "--provider-lib", g.provider_library, "--out", out_path, "--rewrite",
-                                opts_.rewrite_graphs ? "1" : "0", "--cudnn-algo-search", opts_.cudnn_conv_algo_search},
-                               opts_.probe_timeout_ms);
+    auto r = util::run_process(
+        {exe, "__probe", "--model", path, "--input", spec.dump(), "--device",
+         opts_.device.kind == DeviceRequest::Cuda ? opts_.device.str() : "cuda:0", "--provider-lib", g.provider_library,
+         "--out", out_path, "--rewrite", opts_.rewrite_graphs ? "1" : "0", "--cudnn-algo-search",
+         opts_.cudnn_conv_algo_search, "--threads", std::to_string(opts_.threads)},
+        opts_.probe_timeout_ms);
     std::vector<std::vector<float>> gpu_out;
     if (!r.ok()) {
       std::string err = r.err;
@@ -514,21 +586,29 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
       reason = "the CUDA probe of " + entry.id + " wrote no readable outputs";
     } else if (auto diff = compare_outputs(cpu_out, gpu_out, out_names); !diff.empty()) {
       reason = "the CUDA probe of " + entry.id + " gave " + diff;
+    } else {
+      auto gpu_times = times_from_json(read_json_file(out_path + ".times"));
+      p.times.gpu_ms = gpu_times.gpu_ms;
+      p.times.gpu_new_shape_ms = gpu_times.gpu_new_shape_ms;
     }
     std::error_code ec;
     fs::remove(out_path, ec);
+    fs::remove(out_path + ".times", ec);
   } catch (const Ort::Exception& e) {
     reason = "the CPU reference run of " + entry.id + " failed during the probe: " + e.what();
   }
   p.probe_ms = ms_since(t0);
-  if (reason.empty()) {
-    p.provider = kCuda;
-  } else {
+  if (!reason.empty()) {
     p.fallback_reason = reason + "; using the CPU for this model";
+  } else if (auto slower = gpu_slower(entry.id, p.times); !slower.empty() && opts_.device.kind == DeviceRequest::Auto) {
+    p.fallback_reason = slower + "; using the CPU for this model (--device cuda takes the GPU)";
+    p.gpu_slower = true;
+  } else {
+    p.provider = kCuda;
   }
   if (!opts_.probe_cache.empty()) {
     auto cache = read_json_file(opts_.probe_cache);
-    cache[key] = {{"ok", reason.empty()}, {"reason", reason}};
+    cache[key] = {{"ok", reason.empty()}, {"reason", reason}, {"times", times_json(p.times)}};
     std::string tmp = opts_.probe_cache + ".tmp." + std::to_string(getpid());
     std::error_code ec;
     fs::create_directories(fs::path(opts_.probe_cache).parent_path(), ec);
@@ -569,7 +649,10 @@ std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::strin
   s->path_ = path;
   if (opts_.int8) s->int8_ = int8_ranges(entry);  // read only when they will be used
   Placement p = place(entry, path, sha256);
-  if (p.fallback_reason && p.fallback_reason != gpu().reason) spdlog::warn("{}", *p.fallback_reason);
+  if (p.fallback_reason && p.gpu_slower)
+    spdlog::info("{}", *p.fallback_reason);  // a choice, not a failure
+  else if (p.fallback_reason && p.fallback_reason != gpu().reason)
+    spdlog::warn("{}", *p.fallback_reason);
   auto t0 = std::chrono::steady_clock::now();
   if (p.provider == kCuda) {
     try {
@@ -611,7 +694,6 @@ int Runtime::probe_child(const std::string& model_path, const std::string& input
     Options o = std::move(settings);
     o.device = DeviceRequest::parse(device);
     o.cuda_provider = provider_lib;
-    o.threads = 1;
     Runtime rt(o);
     const GpuInfo& g = rt.gpu();
     if (!g.usable) {
@@ -620,11 +702,20 @@ int Runtime::probe_child(const std::string& model_path, const std::string& input
     }
     auto s = rt.make_session(model_path, true);
     std::vector<std::string> out_names;
-    auto flat = run_probe_input(*s, nlohmann::json::parse(input_json), out_names);
+    auto spec = nlohmann::json::parse(input_json);
+    auto flat = run_probe_input(*s, spec, out_names);
     if (fault("probe-wrong"))
       for (auto& o : flat)
         for (auto& v : o) v = v * 1.5f + 1.0f;
     write_outputs(out_path, flat);
+    ProbeTimes t;
+    std::tie(t.gpu_ms, t.gpu_new_shape_ms) = time_probe(*s, spec);
+    if (fault("fake-gpu")) {  // it ran on the CPU: make it a fast GPU or, for tests, a slow one
+      double f = fault("gpu-slow") ? 100 : 0.01;
+      t.gpu_ms *= f;
+      t.gpu_new_shape_ms *= fault("gpu-slow-new-shape") ? 100 : f;
+    }
+    std::ofstream(out_path + ".times") << times_json(t).dump();
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
@@ -658,6 +749,22 @@ Placement Session::placement() const {
 }
 
 bool Session::on_gpu() const { return on_gpu_; }  // an atomic: asked before every run, no lock needed
+
+std::string gpu_slower(const std::string& model_id, const ProbeTimes& t) {
+  auto ms = [](double v) {
+    std::ostringstream s;
+    s.precision(v < 10 ? 2 : 0);
+    s << std::fixed << v << " ms";
+    return s.str();
+  };
+  if (t.gpu_ms >= 0 && t.cpu_ms >= 0 && t.gpu_ms * kGpuMinGain > t.cpu_ms)
+    return "the GPU ran " + model_id + " in " + ms(t.gpu_ms) + " a run against the CPU's " + ms(t.cpu_ms) +
+           " in its probe, less than the 2x gain that pays for its first runs on each thread and input shape";
+  if (t.gpu_new_shape_ms >= 0 && t.cpu_new_shape_ms >= 0 && t.gpu_new_shape_ms * kGpuMinGain > t.cpu_new_shape_ms)
+    return "the GPU ran " + model_id + " at a new input shape in " + ms(t.gpu_new_shape_ms) + " against the CPU's " +
+           ms(t.cpu_new_shape_ms) + ", less than a 2x gain, and this model meets each photo's shape";
+  return {};
+}
 
 size_t gpu_batch(size_t n, size_t most) {
   size_t b = 1;

@@ -59,6 +59,23 @@ struct GpuInfo {
   std::string reason;            // why not usable (empty when usable)
 };
 
+// What a model's probe timed, in ms (negative: not timed): a run at the probe's input once warm, on the GPU (in the
+// probe child) and on the CPU (the parent's reference session, Options::threads, float); and, for a model whose input
+// shape follows each photo's (its manifest input says "shape_varies": true: the text detector), the first run at a
+// second, larger shape, which on the GPU includes preparing every convolution for it.
+struct ProbeTimes {
+  double gpu_ms = -1, cpu_ms = -1;
+  double gpu_new_shape_ms = -1, cpu_new_shape_ms = -1;
+};
+
+// Why --device auto leaves a model that passed its probe on the CPU: the GPU did not run it at least twice as fast as
+// the CPU at a shape it had seen or, for a model that meets each photo's shape, at a new shape. Empty when it did or
+// nothing was timed. Twice, because the probe's runs, one thread at a time, do not show what a GPU costs in use: on
+// an H200 ONNX Runtime's CUDA provider took about 0.5 s for the face detector's first run on each of `analyze`'s
+// worker threads, and a model 1.1 to 1.5 times faster there in its probe left `darkroom work` 7 times slower than the
+// CPU (BENCHMARKS.md, "The GPU path").
+std::string gpu_slower(const std::string& model_id, const ProbeTimes& t);
+
 // How one model ended up placed.
 struct Placement {
   std::string provider_requested;  // "CPUExecutionProvider" or "CUDAExecutionProvider"
@@ -66,6 +83,8 @@ struct Placement {
   std::optional<std::string> fallback_reason;
   double load_ms = 0, probe_ms = 0;
   bool probe_cached = false;
+  ProbeTimes times;         // when probed (or its verdict cached)
+  bool gpu_slower = false;  // on the CPU by choice (--device auto, gpu_slower()), not for a failure
 };
 
 class Runtime;
@@ -132,8 +151,9 @@ class Runtime {
   std::shared_ptr<Session> open(const ModelEntry& entry, const std::string& path, const std::string& sha256);
 
   // The hidden `darkroom __probe` child: loads the model on the requested device, runs the representative input,
-  // writes the outputs to out_path. Returns the process exit status. `settings` gives the parent's rewrite_graphs
-  // and cudnn_conv_algo_search (the rest is set here).
+  // writes the outputs to out_path and its timings (ProbeTimes' GPU half, JSON) to out_path + ".times". Returns the
+  // process exit status. `settings` gives the parent's threads, rewrite_graphs and cudnn_conv_algo_search (the rest
+  // is set here).
   static int probe_child(const std::string& model_path, const std::string& input_json, const std::string& device,
                          const std::string& provider_lib, const std::string& out_path, Options settings);
 
@@ -161,7 +181,9 @@ std::shared_ptr<const Int8Ranges> int8_ranges(const ModelEntry& entry);
 // The fault-injection switches of test builds (DARKROOM_TEST_HOOKS): $DARKROOM_FAULT is a comma-separated list of
 // "fake-gpu" (pretend a CUDA device exists; its sessions really run on the CPU), "probe-crash" (the probe child
 // dies of SIGSEGV), "probe-wrong" (the probe child returns wrong numbers), "probe-hang" (it never answers) and
-// "gpu-run-error" (every run on the fake GPU fails). Always false in other builds.
+// "gpu-run-error" (every run on the fake GPU fails). The fake GPU's probe reports its timings divided by 100 (a fast
+// GPU), or multiplied by 100 with "gpu-slow", or only its run at a new shape multiplied with "gpu-slow-new-shape".
+// Always false in other builds.
 bool fault(const char* name);
 
 }  // namespace dr::runtime

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "runtime/runtime.h"
 #include "support/cli.h"
@@ -15,12 +16,18 @@ namespace {
 
 bool machine_has_nvidia() { return fs::exists("/proc/driver/nvidia/version"); }
 
-// A model cache holding only YuNet (small and quick), copied from the installed test models.
+// A model cache holding only YuNet (small and quick), copied from the installed test models, and the text detector
+// when asked.
 struct OneModel {
   TempDir dir;
-  OneModel() {
+  explicit OneModel(bool with_text_detector = false) {
     fs::create_directories(dir / "faces");
     fs::copy_file(dr::test::test_models_dir() + "/faces/yunet_n_dynamic.onnx", dir / "faces/yunet_n_dynamic.onnx");
+    if (with_text_detector) {
+      fs::create_directories(dir / "ocr");
+      fs::copy_file(dr::test::test_models_dir() + "/ocr/ch_PP-OCRv4_det_infer.onnx",
+                    dir / "ocr/ch_PP-OCRv4_det_infer.onnx");
+    }
   }
   nlohmann::json doctor(const std::vector<std::string>& extra, const std::vector<std::string>& env,
                         std::string* err = nullptr) {
@@ -33,13 +40,14 @@ struct OneModel {
     EXPECT_EQ(lines.size(), 1u) << r.out;
     return lines.empty() ? nlohmann::json() : lines[0];
   }
-  static const nlohmann::json& yunet(const nlohmann::json& d) {
+  static const nlohmann::json& model(const nlohmann::json& d, const std::string& id) {
     static const nlohmann::json none;
     for (auto& m : d["models"])
-      if (m["id"] == "face-detector/yunet-n") return m;
-    ADD_FAILURE() << "yunet missing from " << d.dump();
+      if (m["id"] == id) return m;
+    ADD_FAILURE() << id << " missing from " << d.dump();
     return none;
   }
+  static const nlohmann::json& yunet(const nlohmann::json& d) { return model(d, "face-detector/yunet-n"); }
 };
 
 }  // namespace
@@ -224,4 +232,121 @@ TEST(GpuName, FromTheDriversListAndItsVersionLine) {
                 "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)  "),
             "580.159.04");
   EXPECT_EQ(dr::runtime::nvidia_driver_version("no number here"), "no number here");
+}
+
+// --device auto also times the model in its probe, on the GPU (in the child) and on the CPU, and leaves it on the CPU
+// unless the GPU is at least twice as fast; --device cuda takes the GPU anyway. The fake GPU's timings are its CPU runs
+// divided by 100, or multiplied by 100 with the "gpu-slow" switch (runtime.h).
+TEST(GpuSlower, AsksTwiceTheCpusSpeedOfARunAndForModelsThatMeetEachPhotosShapeOfANewShape) {
+  using dr::runtime::gpu_slower;
+  using dr::runtime::ProbeTimes;
+  EXPECT_EQ(gpu_slower("m", ProbeTimes{}), "");  // nothing timed
+  EXPECT_EQ(gpu_slower("m", ProbeTimes{.gpu_ms = 2, .cpu_ms = 5}), "");
+  EXPECT_EQ(gpu_slower("m", ProbeTimes{.gpu_ms = 2.5, .cpu_ms = 5}), "");  // exactly twice as fast
+  auto r = gpu_slower("m", ProbeTimes{.gpu_ms = 2.34, .cpu_ms = 3.53});    // faster, but not twice
+  EXPECT_NE(r.find("the GPU ran m in 2.34 ms a run against the CPU's 3.53 ms"), std::string::npos) << r;
+  r = gpu_slower("m", ProbeTimes{.gpu_ms = 5.5, .cpu_ms = 2.25});
+  EXPECT_NE(r.find("5.50 ms a run against the CPU's 2.25 ms"), std::string::npos) << r;
+  // Quicker at a shape seen before, but a new shape costs 103 ms against the CPU's 24.
+  r = gpu_slower("m", ProbeTimes{.gpu_ms = 3.5, .cpu_ms = 21, .gpu_new_shape_ms = 103, .cpu_new_shape_ms = 24});
+  EXPECT_NE(r.find("at a new input shape in 103 ms against the CPU's 24 ms"), std::string::npos) << r;
+  EXPECT_EQ(gpu_slower("m", ProbeTimes{.gpu_ms = 3, .cpu_ms = 30, .gpu_new_shape_ms = 12, .cpu_new_shape_ms = 40}), "");
+  EXPECT_NE(gpu_slower("m", ProbeTimes{.gpu_ms = 3, .cpu_ms = 30, .gpu_new_shape_ms = 35, .cpu_new_shape_ms = 40}), "");
+}
+
+TEST(Probe, AutoTakesTheGpuWhenItRunsTheModelFaster) {
+  OneModel m;
+  auto d = m.doctor({}, {"DARKROOM_FAULT=fake-gpu"});
+  auto& y = OneModel::yunet(d);
+  EXPECT_EQ(y["provider"], "CUDAExecutionProvider");
+  EXPECT_TRUE(y["fallback_reason"].is_null());
+  EXPECT_FALSE(y["gpu_slower"].get<bool>());
+  auto& t = y["probe_times"];
+  ASSERT_TRUE(t["gpu_ms"].is_number() && t["cpu_ms"].is_number()) << t;
+  EXPECT_GT(t["cpu_ms"].get<double>(), 0.0);
+  EXPECT_LT(t["gpu_ms"].get<double>(), t["cpu_ms"].get<double>());
+  EXPECT_TRUE(t["gpu_new_shape_ms"].is_null());  // YuNet runs on one canvas on a GPU: its shape does not vary
+}
+
+TEST(Probe, AutoLeavesAModelTheGpuRunsSlowerOnTheCpuAndCudaTakesTheGpuAnyway) {
+  OneModel m;
+  std::string err;
+  auto d = m.doctor({}, {"DARKROOM_FAULT=fake-gpu,gpu-slow"}, &err);
+  auto& y = OneModel::yunet(d);
+  EXPECT_EQ(y["provider_requested"], "CUDAExecutionProvider");
+  EXPECT_EQ(y["provider"], "CPUExecutionProvider");
+  EXPECT_TRUE(y["gpu_slower"].get<bool>());
+  ASSERT_TRUE(y["fallback_reason"].is_string());
+  EXPECT_NE(y["fallback_reason"].get<std::string>().find("a run against the CPU's"), std::string::npos)
+      << y["fallback_reason"];
+  EXPECT_GT(y["probe_times"]["gpu_ms"].get<double>(), y["probe_times"]["cpu_ms"].get<double>());
+  EXPECT_EQ(err.find("the GPU ran"), std::string::npos) << err;  // a choice, said at the info level, not a warning
+  // The verdict is cached with its timings: the same choice without a probe; an explicit --device cuda takes the
+  // GPU from the same verdict.
+  auto d2 = m.doctor({}, {"DARKROOM_FAULT=fake-gpu,probe-crash"});
+  auto& y2 = OneModel::yunet(d2);
+  EXPECT_TRUE(y2["probe_cached"].get<bool>());
+  EXPECT_EQ(y2["provider"], "CPUExecutionProvider");
+  EXPECT_NE(y2["fallback_reason"].get<std::string>().find("verdict cached"), std::string::npos);
+  EXPECT_EQ(y2["probe_times"], y["probe_times"]);
+  auto d3 = m.doctor({"--device", "cuda"}, {"DARKROOM_FAULT=fake-gpu,probe-crash"});
+  auto& y3 = OneModel::yunet(d3);
+  EXPECT_TRUE(y3["probe_cached"].get<bool>());
+  EXPECT_EQ(y3["provider"], "CUDAExecutionProvider");
+  EXPECT_TRUE(y3["fallback_reason"].is_null());
+}
+
+TEST(Probe, AModelThatMeetsEachPhotosShapeIsAlsoTimedAtANewShape) {
+  OneModel m(true);
+  auto d = m.doctor({}, {"DARKROOM_FAULT=fake-gpu,gpu-slow-new-shape"});
+  // The text detector (manifest: "shape_varies") goes to the CPU for its cost at a new shape; YuNet, timed at its
+  // canvas only, takes the GPU.
+  auto& det = OneModel::model(d, "text-detector/ppocrv4-det");
+  EXPECT_EQ(det["provider"], "CPUExecutionProvider");
+  ASSERT_TRUE(det["fallback_reason"].is_string()) << det;
+  EXPECT_NE(det["fallback_reason"].get<std::string>().find("at a new input shape"), std::string::npos)
+      << det["fallback_reason"];
+  auto& t = det["probe_times"];
+  EXPECT_LT(t["gpu_ms"].get<double>(), t["cpu_ms"].get<double>());
+  EXPECT_GT(t["gpu_new_shape_ms"].get<double>(), t["cpu_new_shape_ms"].get<double>());
+  EXPECT_EQ(OneModel::yunet(d)["provider"], "CUDAExecutionProvider");
+}
+
+// GPU runs asked for from several threads at once all come back, each with its own input's answer (ONNX Runtime's
+// CUDA provider keeps a context per calling thread).
+TEST(Probe, GpuRunsFromManyThreadsAtOnceEachGetTheirOwnAnswer) {
+  setenv("DARKROOM_FAULT", "fake-gpu", 1);
+  OneModel m;
+  dr::runtime::Options o;
+  o.device = dr::runtime::DeviceRequest::parse("cuda");
+  o.threads = 1;
+  o.self_exe = DARKROOM_BIN;
+  dr::runtime::Runtime rt(o);
+  auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
+  auto& e = *store.manifest().find("face-detector/yunet-n");
+  auto s = rt.open(e, store.require(e), e.onnx().sha256);
+  unsetenv("DARKROOM_FAULT");
+  ASSERT_TRUE(s->on_gpu());
+  auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  auto run = [&](float grey) {
+    std::vector<float> pixels(3 * 64 * 64, grey);
+    std::vector<int64_t> shape = {1, 3, 64, 64};
+    std::vector<Ort::Value> in;
+    in.push_back(Ort::Value::CreateTensor<float>(mem, pixels.data(), pixels.size(), shape.data(), shape.size()));
+    auto out = s->run(in);
+    const float* p = out[0].GetTensorData<float>();
+    return std::vector<float>(p, p + out[0].GetTensorTypeAndShapeInfo().GetElementCount());
+  };
+  std::vector<std::vector<float>> expected;
+  for (int t = 0; t < 4; ++t) expected.push_back(run(40.f * float(t)));
+  ASSERT_NE(expected[0], expected[3]);  // the inputs give different answers
+  std::vector<int> wrong(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 5; ++k) wrong[size_t(t)] += run(40.f * float(t)) != expected[size_t(t)];
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
+  EXPECT_TRUE(s->on_gpu());
 }

@@ -26,22 +26,25 @@ rows=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 k=sys.argv[2]
 print('  ', k, 'ms per image:', ' '.join(f\"{r.get('timings_ms',{}).get(k,-1):.0f}\" for r in rows))
 " "$1" "$2"; }
-echo "== doctor (probes)"
-s=$(sec); timeout 120 "$D" doctor 2>/dev/null | grep -E "Provider" ; echo "rc=$? $(el "$s")"
+echo "== doctor (probes: --device auto times each model on the GPU and the CPU; then --device cuda)"
+s=$(sec); timeout 120 "$D" doctor 2>/dev/null; echo "rc=$? $(el "$s")"
+"$D" --json doctor >"$OUT/doctor_auto.json" 2>/dev/null
+s=$(sec); timeout 120 "$D" --device cuda doctor 2>/dev/null | grep -E "Provider"; echo "rc=$? $(el "$s")"
+# The GPU's own timings: --device cuda, since --device auto may leave a model on the CPU.
 echo "== one thread, faces (canvas): 8 photos of different sizes, then astronaut twice"
-s=$(sec); timeout 60 "$D" --threads 1 --json analyze --tasks faces $DIFF $A $A >/tmp/e2.jsonl; echo "rc=$? $(el "$s")"; summ /tmp/e2.jsonl faces
+s=$(sec); timeout 60 "$D" --device cuda --threads 1 --json analyze --tasks faces $DIFF $A $A >/tmp/e2.jsonl; echo "rc=$? $(el "$s")"; summ /tmp/e2.jsonl faces
 echo "== one thread, text (detector at each photo's shape): 8 photos, then astronaut twice"
-s=$(sec); timeout 60 "$D" --threads 1 --json analyze --tasks text $DIFF $A $A >/tmp/e4.jsonl; echo "rc=$? $(el "$s")"; summ /tmp/e4.jsonl text
+s=$(sec); timeout 60 "$D" --device cuda --threads 1 --json analyze --tasks text $DIFF $A $A >/tmp/e4.jsonl; echo "rc=$? $(el "$s")"; summ /tmp/e4.jsonl text
 echo "== one thread, CPU: the same two"
 timeout 60 "$D" --device cpu --threads 1 --json analyze --tasks faces $DIFF $A $A >/tmp/e5.jsonl; summ /tmp/e5.jsonl faces
 timeout 60 "$D" --device cpu --threads 1 --json analyze --tasks text $DIFF $A $A >/tmp/e6.jsonl; summ /tmp/e6.jsonl text
 echo "== EXHAUSTIVE, one thread, faces (one canvas shape)"
-s=$(sec); DARKROOM_CUDNN_ALGO_SEARCH=EXHAUSTIVE timeout 90 "$D" --threads 1 --json analyze --tasks faces $DIFF $A $A >/tmp/e7.jsonl; echo "rc=$? $(el "$s")"; summ /tmp/e7.jsonl faces
-for dev in auto cpu; do
+s=$(sec); DARKROOM_CUDNN_ALGO_SEARCH=EXHAUSTIVE timeout 90 "$D" --device cuda --threads 1 --json analyze --tasks faces $DIFF $A $A >/tmp/e7.jsonl; echo "rc=$? $(el "$s")"; summ /tmp/e7.jsonl faces
+for dev in auto cuda cpu; do
   echo "== analyze --device $dev, 16 threads, faces,objects,text, 12 photos twice"
   s=$(sec); timeout 100 "$D" --device $dev --json analyze --tasks faces,objects,text $IM $IM >"$OUT/an_$dev.jsonl"; echo "rc=$? $(el "$s")"
 done
-for dev in auto cpu; do
+for dev in auto cuda cpu; do
   echo "== library, --device $dev: init, add, work --until-idle (every task)"
   L=/tmp/lib_$dev
   rm -rf "$L"
@@ -52,14 +55,14 @@ for dev in auto cpu; do
   "$D" status | head -7
 done
 unset DARKROOM_LIBRARY
-echo "== GPU against CPU, per image (second pass), ms faces/objects/text"
+echo "== --device cuda against --device cpu, per image (second pass), ms faces/objects/text"
 python3 - "$OUT" <<'EOF2'
 import json, sys
 o = sys.argv[1]
 def load(p):
     rows = [json.loads(l) for l in open(p) if l.strip()]
     return rows[len(rows)//2:]
-g, c = load(f"{o}/an_auto.jsonl"), load(f"{o}/an_cpu.jsonl")
+g, c = load(f"{o}/an_cuda.jsonl"), load(f"{o}/an_cpu.jsonl")
 for a, b in zip(g, c):
     name = a['path'].split('/')[-1]
     ta, tb = a.get('timings_ms', {}), b.get('timings_ms', {})

@@ -60,7 +60,8 @@ void run_doctor(Globals& g) {
       m["probe_times"] = {{"gpu_ms", t(p.times.gpu_ms)},
                           {"cpu_ms", t(p.times.cpu_ms)},
                           {"gpu_new_shape_ms", t(p.times.gpu_new_shape_ms)},
-                          {"cpu_new_shape_ms", t(p.times.cpu_new_shape_ms)}};
+                          {"cpu_new_shape_ms", t(p.times.cpu_new_shape_ms)},
+                          {"cpu_share", p.times.cpu_share}};
     } catch (const std::exception& ex) {
       bad = true;
       m.update({{"provider_requested", nullptr},
@@ -94,6 +95,8 @@ void run_doctor(Globals& g) {
       if (m.contains("probe_times") && m["probe_times"]["gpu_ms"].is_number()) {
         auto& t = m["probe_times"];
         std::printf("      a run: GPU %.2f ms, CPU %.2f ms", t["gpu_ms"].get<double>(), t["cpu_ms"].get<double>());
+        if (t["cpu_share"].get<double>() < 1)
+          std::printf(" on %.0f%% of the cores", 100 * t["cpu_share"].get<double>());
         if (t["gpu_new_shape_ms"].is_number())
           std::printf("; at a new shape: GPU %.1f ms, CPU %.1f ms", t["gpu_new_shape_ms"].get<double>(),
                       t["cpu_new_shape_ms"].get<double>());

@@ -66,10 +66,15 @@ struct GpuInfo {
 struct ProbeTimes {
   double gpu_ms = -1, cpu_ms = -1;
   double gpu_new_shape_ms = -1, cpu_new_shape_ms = -1;
+  // The share of the cores a CPU run had (Options::threads / cores): `darkroom work` gives each of its workers'
+  // sessions one thread, so with every core busy the CPU makes cores / threads runs in the time of one, where the one
+  // GPU is shared by all the workers.
+  double cpu_share = 1;
 };
 
 // Why --device auto leaves a model that passed its probe on the CPU: the GPU did not run it at least twice as fast as
-// the CPU at a shape it had seen or, for a model that meets each photo's shape, at a new shape. Empty when it did or
+// the CPU with every core busy (cpu_ms x cpu_share) at a shape it had seen or, for a model that meets each photo's
+// shape, at a new shape. Empty when it did or
 // nothing was timed. Twice, because the probe's runs, one thread at a time, do not show what a GPU costs in use: on
 // an H200 ONNX Runtime's CUDA provider took about 0.5 s for the face detector's first run on each of `analyze`'s
 // worker threads, and a model 1.1 to 1.5 times faster there in its probe left `darkroom work` 7 times slower than the

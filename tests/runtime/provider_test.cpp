@@ -252,6 +252,11 @@ TEST(GpuSlower, AsksTwiceTheCpusSpeedOfARunAndForModelsThatMeetEachPhotosShapeOf
   EXPECT_NE(r.find("at a new input shape in 103 ms against the CPU's 24 ms"), std::string::npos) << r;
   EXPECT_EQ(gpu_slower("m", ProbeTimes{.gpu_ms = 3, .cpu_ms = 30, .gpu_new_shape_ms = 12, .cpu_new_shape_ms = 40}), "");
   EXPECT_NE(gpu_slower("m", ProbeTimes{.gpu_ms = 3, .cpu_ms = 30, .gpu_new_shape_ms = 35, .cpu_new_shape_ms = 40}), "");
+  // `work` gives each worker's session one thread of 16: 12 ms there is 0.75 ms with every core busy.
+  EXPECT_EQ(gpu_slower("m", ProbeTimes{.gpu_ms = 2.6, .cpu_ms = 12}), "");
+  r = gpu_slower("m", ProbeTimes{.gpu_ms = 2.6, .cpu_ms = 12, .cpu_share = 1.0 / 16});
+  EXPECT_NE(r.find("against the CPU's 12 ms on 6% of its cores (0.75 ms with all busy)"), std::string::npos) << r;
+  EXPECT_EQ(gpu_slower("m", ProbeTimes{.gpu_ms = 0.3, .cpu_ms = 12, .cpu_share = 1.0 / 16}), "");
 }
 
 TEST(Probe, AutoTakesTheGpuWhenItRunsTheModelFaster) {
@@ -266,6 +271,7 @@ TEST(Probe, AutoTakesTheGpuWhenItRunsTheModelFaster) {
   EXPECT_GT(t["cpu_ms"].get<double>(), 0.0);
   EXPECT_LT(t["gpu_ms"].get<double>(), t["cpu_ms"].get<double>());
   EXPECT_TRUE(t["gpu_new_shape_ms"].is_null());  // YuNet runs on one canvas on a GPU: its shape does not vary
+  EXPECT_EQ(t["cpu_share"].get<double>(), 1.0);  // all the cores (--threads left to its default)
 }
 
 TEST(Probe, AutoLeavesAModelTheGpuRunsSlowerOnTheCpuAndCudaTakesTheGpuAnyway) {

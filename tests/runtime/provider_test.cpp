@@ -50,6 +50,40 @@ struct OneModel {
   static const nlohmann::json& yunet(const nlohmann::json& d) { return model(d, "face-detector/yunet-n"); }
 };
 
+// YuNet opened in this process on --device cuda, one thread, with the test hooks in `faults` set while it loads (and
+// its probe runs).
+struct YunetInProcess {
+  OneModel m;
+  dr::runtime::Runtime rt;
+  std::shared_ptr<dr::runtime::Session> s;
+  static dr::runtime::Options options(int probe_timeout_ms) {
+    dr::runtime::Options o;
+    o.device = dr::runtime::DeviceRequest::parse("cuda");
+    o.threads = 1;
+    o.self_exe = DARKROOM_BIN;
+    o.probe_timeout_ms = probe_timeout_ms;
+    return o;
+  }
+  explicit YunetInProcess(const char* faults, int probe_timeout_ms = 120000) : rt(options(probe_timeout_ms)) {
+    setenv("DARKROOM_FAULT", faults, 1);
+    auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
+    auto& e = *store.manifest().find("face-detector/yunet-n");
+    s = rt.open(e, store.require(e), e.onnx().sha256);
+    unsetenv("DARKROOM_FAULT");
+  }
+  // Its output for a 64x64 image of one grey level.
+  std::vector<float> run(float grey) {
+    std::vector<float> pixels(3 * 64 * 64, grey);
+    std::vector<int64_t> shape = {1, 3, 64, 64};
+    auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    std::vector<Ort::Value> in;
+    in.push_back(Ort::Value::CreateTensor<float>(mem, pixels.data(), pixels.size(), shape.data(), shape.size()));
+    auto out = s->run(in);
+    const float* p = out[0].GetTensorData<float>();
+    return std::vector<float>(p, p + out[0].GetTensorTypeAndShapeInfo().GetElementCount());
+  }
+};
+
 }  // namespace
 
 TEST(DeviceRequest, Parses) {
@@ -155,53 +189,22 @@ TEST(Probe, GoodProbeIsAcceptedAndItsVerdictCached) {
 
 TEST(Probe, HangingProbeTimesOut) {
   // In-process, with a short timeout, so that the test stays quick.
-  setenv("DARKROOM_FAULT", "fake-gpu,probe-hang", 1);
-  OneModel m;
-  dr::runtime::Options o;
-  o.device = dr::runtime::DeviceRequest::parse("cuda");
-  o.threads = 1;
-  o.self_exe = DARKROOM_BIN;
-  o.probe_timeout_ms = 1500;
-  dr::runtime::Runtime rt(o);
-  auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
-  auto& e = *store.manifest().find("face-detector/yunet-n");
-  auto s = rt.open(e, store.require(e), e.onnx().sha256);
-  unsetenv("DARKROOM_FAULT");
-  auto p = s->placement();
+  YunetInProcess y("fake-gpu,probe-hang", 1500);
+  auto p = y.s->placement();
   EXPECT_EQ(p.provider, "CPUExecutionProvider");
   ASSERT_TRUE(p.fallback_reason);
   EXPECT_NE(p.fallback_reason->find("timed out"), std::string::npos) << *p.fallback_reason;
 }
 
 TEST(Probe, GpuErrorAtRunTimeReRunsOnCpuAndDemotes) {
-  setenv("DARKROOM_FAULT", "fake-gpu", 1);
-  OneModel m;
-  dr::runtime::Options o;
-  o.device = dr::runtime::DeviceRequest::parse("cuda");
-  o.threads = 1;
-  o.self_exe = DARKROOM_BIN;
-  dr::runtime::Runtime rt(o);
-  auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
-  auto& e = *store.manifest().find("face-detector/yunet-n");
-  auto s = rt.open(e, store.require(e), e.onnx().sha256);
-  ASSERT_EQ(s->placement().provider, "CUDAExecutionProvider");
-
-  std::vector<float> pixels(3 * 64 * 64, 100.f);
-  std::vector<int64_t> shape = {1, 3, 64, 64};
-  auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  auto run = [&] {
-    std::vector<Ort::Value> in;
-    in.push_back(Ort::Value::CreateTensor<float>(mem, pixels.data(), pixels.size(), shape.data(), shape.size()));
-    auto out = s->run(in);
-    const float* p = out[0].GetTensorData<float>();
-    return std::vector<float>(p, p + out[0].GetTensorTypeAndShapeInfo().GetElementCount());
-  };
-  auto good = run();
+  YunetInProcess y("fake-gpu");
+  ASSERT_EQ(y.s->placement().provider, "CUDAExecutionProvider");
+  auto good = y.run(100.f);
   setenv("DARKROOM_FAULT", "fake-gpu,gpu-run-error", 1);
-  auto after_error = run();  // must not throw: re-run on the CPU
+  auto after_error = y.run(100.f);  // must not throw: re-run on the CPU
   unsetenv("DARKROOM_FAULT");
   EXPECT_EQ(good, after_error);
-  auto p = s->placement();
+  auto p = y.s->placement();
   EXPECT_EQ(p.provider, "CPUExecutionProvider");
   ASSERT_TRUE(p.fallback_reason);
   EXPECT_NE(p.fallback_reason->find("injected GPU run error"), std::string::npos);
@@ -321,28 +324,9 @@ TEST(Probe, AModelThatMeetsEachPhotosShapeIsAlsoTimedAtANewShape) {
 // GPU runs asked for from several threads at once all come back, each with its own input's answer (ONNX Runtime's
 // CUDA provider keeps a context per calling thread).
 TEST(Probe, GpuRunsFromManyThreadsAtOnceEachGetTheirOwnAnswer) {
-  setenv("DARKROOM_FAULT", "fake-gpu", 1);
-  OneModel m;
-  dr::runtime::Options o;
-  o.device = dr::runtime::DeviceRequest::parse("cuda");
-  o.threads = 1;
-  o.self_exe = DARKROOM_BIN;
-  dr::runtime::Runtime rt(o);
-  auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
-  auto& e = *store.manifest().find("face-detector/yunet-n");
-  auto s = rt.open(e, store.require(e), e.onnx().sha256);
-  unsetenv("DARKROOM_FAULT");
-  ASSERT_TRUE(s->on_gpu());
-  auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  auto run = [&](float grey) {
-    std::vector<float> pixels(3 * 64 * 64, grey);
-    std::vector<int64_t> shape = {1, 3, 64, 64};
-    std::vector<Ort::Value> in;
-    in.push_back(Ort::Value::CreateTensor<float>(mem, pixels.data(), pixels.size(), shape.data(), shape.size()));
-    auto out = s->run(in);
-    const float* p = out[0].GetTensorData<float>();
-    return std::vector<float>(p, p + out[0].GetTensorTypeAndShapeInfo().GetElementCount());
-  };
+  YunetInProcess y("fake-gpu");
+  ASSERT_TRUE(y.s->on_gpu());
+  auto run = [&](float grey) { return y.run(grey); };
   std::vector<std::vector<float>> expected;
   for (int t = 0; t < 4; ++t) expected.push_back(run(40.f * float(t)));
   ASSERT_NE(expected[0], expected[3]);  // the inputs give different answers
@@ -354,5 +338,5 @@ TEST(Probe, GpuRunsFromManyThreadsAtOnceEachGetTheirOwnAnswer) {
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong, std::vector<int>(4, 0));
-  EXPECT_TRUE(s->on_gpu());
+  EXPECT_TRUE(y.s->on_gpu());
 }

@@ -291,15 +291,14 @@ Runtime::~Runtime() {
   cuda_devices_.clear();
 }
 
-const GpuInfo& Runtime::gpu() {
-  std::lock_guard lock(mu_);
-  if (gpu_) return *gpu_;
+GpuInfo Runtime::gpu_facts() const {
   GpuInfo g;
   auto& req = opts_.device;
   g.provider_library = !opts_.cuda_provider.empty()
                            ? opts_.cuda_provider
                            : (fs::path(ort_library_dir()) / "libonnxruntime_providers_cuda.so").string();
   std::string driver_line = read_first_line("/proc/driver/nvidia/version");
+  if (!driver_line.empty()) g.driver = nvidia_driver_version(driver_line);
   if (req.kind == DeviceRequest::Cpu) {
     g.reason = "the CPU was requested (--device cpu)";
   } else if (fault("fake-gpu")) {
@@ -314,6 +313,22 @@ const GpuInfo& Runtime::gpu() {
     g.reason = "the CUDA provider library " + g.provider_library +
                " does not exist; install it with scripts/setup.sh --gpu or pass --cuda-provider PATH";
   } else {
+    g.usable = true;  // as far as can be told without loading the provider
+    // The driver's name for it, when the list is unambiguous (one GPU, or all alike).
+    auto models = nvidia_gpu_models();
+    if (!models.empty() && std::all_of(models.begin(), models.end(), [&](auto& m) { return m == models[0]; }))
+      g.name = models[0];
+  }
+  return g;
+}
+
+const GpuInfo& Runtime::gpu() {
+  std::lock_guard lock(mu_);
+  if (gpu_) return *gpu_;
+  auto& req = opts_.device;
+  GpuInfo g = gpu_facts();
+  if (g.usable && !fault("fake-gpu")) {
+    g.usable = false;
     try {
       env_->RegisterExecutionProviderLibrary("darkroom_cuda", g.provider_library);
       for (auto& d : env_->GetEpDevices())
@@ -325,23 +340,20 @@ const GpuInfo& Runtime::gpu() {
                    std::to_string(cuda_devices_.size()) + " CUDA devices";
       } else {
         g.usable = true;
-        auto hw = cuda_devices_[size_t(req.index)].Device();
-        std::ostringstream name;
-        const char* vendor = hw.Vendor();
-        name << (vendor && *vendor ? vendor : "NVIDIA") << " device 0x" << std::hex << hw.DeviceId();
-        for (auto& [k, v] : hw.Metadata().GetKeyValuePairs())
-          if (k == "Description" || k == "DeviceName" || k == "name") name.str(v);
-        // The driver's name for it, when the list is unambiguous (one GPU, or all alike).
-        auto models = nvidia_gpu_models();
-        if (!models.empty() && std::all_of(models.begin(), models.end(), [&](auto& m) { return m == models[0]; }))
-          name.str(models[0]);
-        g.name = name.str();
+        if (g.name.empty()) {  // no name from the driver: ONNX Runtime's (on Linux, often only the PCI device id)
+          auto hw = cuda_devices_[size_t(req.index)].Device();
+          std::ostringstream name;
+          const char* vendor = hw.Vendor();
+          name << (vendor && *vendor ? vendor : "NVIDIA") << " device 0x" << std::hex << hw.DeviceId();
+          for (auto& [k, v] : hw.Metadata().GetKeyValuePairs())
+            if (k == "Description" || k == "DeviceName" || k == "name") name.str(v);
+          g.name = name.str();
+        }
       }
     } catch (const Ort::Exception& e) {
       g.reason = "the CUDA provider library " + g.provider_library + " could not be loaded: " + e.what();
     }
   }
-  if (g.driver.empty() && !driver_line.empty()) g.driver = nvidia_driver_version(driver_line);
   // Said once per process; each model's placement repeats it for `doctor`. --device auto without a GPU is quiet.
   if (!g.usable && req.kind == DeviceRequest::Cuda) spdlog::warn("{}; models will run on the CPU", g.reason);
   gpu_ = g;
@@ -527,18 +539,29 @@ nlohmann::json read_json_file(const std::string& path) {
 
 Placement Runtime::place(const ModelEntry& entry, const std::string& path, const std::string& sha256) {
   Placement p;
-  const GpuInfo& g = gpu();
-  bool wanted = opts_.device.kind == DeviceRequest::Cuda ||
-                (opts_.device.kind == DeviceRequest::Auto && (g.usable || !g.reason.starts_with("no NVIDIA GPU")));
+  // What can be told without loading the CUDA provider (230 MB, and CUDA's start): a cached verdict that keeps this
+  // model on the CPU needs no more.
+  const GpuInfo facts = gpu_facts();
+  bool wanted =
+      opts_.device.kind == DeviceRequest::Cuda ||
+      (opts_.device.kind == DeviceRequest::Auto && (facts.usable || !facts.reason.starts_with("no NVIDIA GPU")));
   p.provider_requested = wanted ? kCuda : kCpu;
   p.provider = kCpu;
   if (!wanted) return p;
-  if (!g.usable) {
+  // The GPU as loaded, or why there is none (said once by gpu()); null when usable.
+  auto unusable = [&]() -> const GpuInfo* {
+    const GpuInfo& g = gpu();
+    if (g.usable) return nullptr;
     p.fallback_reason = g.reason;
+    p.gpu_unusable = true;
+    return &g;
+  };
+  if (!facts.usable) {
+    unusable();  // nothing is loaded when the facts rule the GPU out
     return p;
   }
   // A verdict for this (model, provider library, GPU, driver) from an earlier run?
-  std::string key = cache_key(entry, sha256, g, opts_);
+  std::string key = cache_key(entry, sha256, facts, opts_);
   if (!opts_.probe_cache.empty()) {
     auto cache = read_json_file(opts_.probe_cache);
     if (cache.contains(key)) {
@@ -551,12 +574,14 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
                  !slower.empty() && opts_.device.kind == DeviceRequest::Auto) {
         p.fallback_reason = slower + "; using the CPU for this model (verdict cached; --device cuda takes the GPU)";
         p.gpu_slower = true;
-      } else {
+      } else if (!unusable()) {
         p.provider = kCuda;
       }
       return p;
     }
   }
+  if (unusable()) return p;
+  const GpuInfo& g = gpu();
   auto t0 = std::chrono::steady_clock::now();
   std::string reason;
   try {
@@ -654,8 +679,8 @@ std::shared_ptr<Session> Runtime::open(const ModelEntry& entry, const std::strin
   if (opts_.int8) s->int8_ = int8_ranges(entry);  // read only when they will be used
   Placement p = place(entry, path, sha256);
   if (p.fallback_reason && p.gpu_slower)
-    spdlog::info("{}", *p.fallback_reason);  // a choice, not a failure
-  else if (p.fallback_reason && p.fallback_reason != gpu().reason)
+    spdlog::info("{}", *p.fallback_reason);       // a choice, not a failure
+  else if (p.fallback_reason && !p.gpu_unusable)  // the GPU's own reason is said once, by gpu()
     spdlog::warn("{}", *p.fallback_reason);
   auto t0 = std::chrono::steady_clock::now();
   if (p.provider == kCuda) {

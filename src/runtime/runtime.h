@@ -88,8 +88,9 @@ struct Placement {
   std::optional<std::string> fallback_reason;
   double load_ms = 0, probe_ms = 0;
   bool probe_cached = false;
-  ProbeTimes times;         // when probed (or its verdict cached)
-  bool gpu_slower = false;  // on the CPU by choice (--device auto, gpu_slower()), not for a failure
+  ProbeTimes times;           // when probed (or its verdict cached)
+  bool gpu_slower = false;    // on the CPU by choice (--device auto, gpu_slower()), not for a failure
+  bool gpu_unusable = false;  // on the CPU because there is no usable GPU (GpuInfo::reason, said once)
 };
 
 class Runtime;
@@ -149,8 +150,14 @@ class Runtime {
 
   const Options& options() const { return opts_; }
   Ort::Env& env() { return *env_; }
-  // Looks for the GPU side once (quietly and quickly for --device auto on a machine without one).
+  // Looks for the GPU side once (quietly and quickly for --device auto on a machine without one), loading the CUDA
+  // provider when there is one. Models whose cached verdicts keep them on the CPU do not call it.
   const GpuInfo& gpu();
+  // Whether gpu() has run in this process.
+  bool gpu_looked_for() {
+    std::lock_guard lock(mu_);
+    return gpu_.has_value();
+  }
 
   // Loads a model from its verified file. The same (id) returns the same session.
   std::shared_ptr<Session> open(const ModelEntry& entry, const std::string& path, const std::string& sha256);
@@ -164,6 +171,9 @@ class Runtime {
 
  private:
   friend class Session;
+  // gpu() without loading anything: the reasons that rule the GPU out before the provider is loaded, the provider
+  // library, the driver's version and its name for the GPU; `usable` means "may be", pending the load.
+  GpuInfo gpu_facts() const;
   Ort::SessionOptions session_options(bool gpu);
   // `int8`: calibrated ranges, used on the CPU only (ONNX Runtime's CUDA provider has no kernels for QLinear nodes);
   // `in_int8`, when given, says whether the session got int8 nodes.

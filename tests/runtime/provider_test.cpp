@@ -340,3 +340,37 @@ TEST(Probe, GpuRunsFromManyThreadsAtOnceEachGetTheirOwnAnswer) {
   EXPECT_EQ(wrong, std::vector<int>(4, 0));
   EXPECT_TRUE(y.s->on_gpu());
 }
+
+// A cached verdict that keeps a model on the CPU needs no GPU: such a start does not look for one (which, on a machine
+// with one, loads the 230 MB CUDA provider and starts CUDA). A verdict for the GPU does.
+TEST(Probe, ACachedCpuVerdictLoadsNoGpu) {
+  OneModel m;
+  auto open_yunet = [&](const char* faults, dr::runtime::Runtime& rt) {
+    setenv("DARKROOM_FAULT", faults, 1);
+    auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
+    auto& e = *store.manifest().find("face-detector/yunet-n");
+    auto s = rt.open(e, store.require(e), e.onnx().sha256);
+    unsetenv("DARKROOM_FAULT");
+    return s->placement();
+  };
+  for (bool slow : {true, false}) {
+    SCOPED_TRACE(slow ? "the GPU slower" : "the GPU faster");
+    dr::runtime::Options o;
+    o.threads = 1;
+    o.self_exe = DARKROOM_BIN;
+    o.probe_cache = m.dir / (slow ? "slow-cache.json" : "fast-cache.json");
+    const char* faults = slow ? "fake-gpu,gpu-slow" : "fake-gpu";
+    {
+      dr::runtime::Runtime first(o);
+      auto p = open_yunet(faults, first);
+      EXPECT_FALSE(p.probe_cached);
+      EXPECT_EQ(p.gpu_slower, slow);
+      EXPECT_TRUE(first.gpu_looked_for());  // the probe needs the GPU
+    }
+    dr::runtime::Runtime second(o);
+    auto p = open_yunet(faults, second);
+    EXPECT_TRUE(p.probe_cached);
+    EXPECT_EQ(p.provider, slow ? "CPUExecutionProvider" : "CUDAExecutionProvider");
+    EXPECT_EQ(second.gpu_looked_for(), !slow);
+  }
+}

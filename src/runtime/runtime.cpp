@@ -548,13 +548,13 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
   p.provider_requested = wanted ? kCuda : kCpu;
   p.provider = kCpu;
   if (!wanted) return p;
-  // The GPU as loaded, or why there is none (said once by gpu()); null when usable.
-  auto unusable = [&]() -> const GpuInfo* {
+  // Looks for the GPU (loading the provider); when there is none usable, puts the reason (said once by gpu()) in p.
+  auto unusable = [&] {
     const GpuInfo& g = gpu();
-    if (g.usable) return nullptr;
+    if (g.usable) return false;
     p.fallback_reason = g.reason;
     p.gpu_unusable = true;
-    return &g;
+    return true;
   };
   if (!facts.usable) {
     unusable();  // nothing is loaded when the facts rule the GPU out

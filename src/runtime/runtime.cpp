@@ -440,19 +440,31 @@ nlohmann::json probe_spec(const ModelEntry& entry, Ort::Session& s) {
   return spec;
 }
 
-// Runs a session on the probe input described by `spec`; returns its outputs flattened, and their names.
-std::vector<std::vector<float>> run_probe_input(Ort::Session& s, const nlohmann::json& spec,
-                                                std::vector<std::string>& out_names) {
+// Runs a session on the probe input described by `spec` (made before the clock starts); returns its outputs, their
+// names and the milliseconds of the run alone.
+std::vector<Ort::Value> run_spec(Ort::Session& s, const nlohmann::json& spec, std::vector<std::string>& out_names,
+                                 double& ms) {
   auto inputs = make_probe_input(spec);
   auto values = to_values(inputs);
   Ort::AllocatorWithDefaultOptions alloc;
   std::vector<std::string> in_names;
+  out_names.clear();
   for (size_t i = 0; i < s.GetInputCount(); ++i) in_names.push_back(s.GetInputNameAllocated(i, alloc).get());
   for (size_t i = 0; i < s.GetOutputCount(); ++i) out_names.push_back(s.GetOutputNameAllocated(i, alloc).get());
   std::vector<const char*> ip, op;
   for (auto& n : in_names) ip.push_back(n.c_str());
   for (auto& n : out_names) op.push_back(n.c_str());
+  auto t0 = std::chrono::steady_clock::now();
   auto outs = s.Run(Ort::RunOptions{nullptr}, ip.data(), values.data(), values.size(), op.data(), op.size());
+  ms = ms_since(t0);
+  return outs;
+}
+
+// The probe input's outputs flattened, and their names.
+std::vector<std::vector<float>> run_probe_input(Ort::Session& s, const nlohmann::json& spec,
+                                                std::vector<std::string>& out_names) {
+  double ms = 0;
+  auto outs = run_spec(s, spec, out_names, ms);
   return flatten(outs);
 }
 
@@ -468,20 +480,12 @@ nlohmann::json at_new_shape(const nlohmann::json& spec) {
   return any ? r : nlohmann::json();
 }
 
-// Milliseconds of one run of a session on the input described by `spec` (made before the clock starts).
+// Milliseconds of one run of a session on the input described by `spec`.
 double timed_run(Ort::Session& s, const nlohmann::json& spec) {
-  auto inputs = make_probe_input(spec);
-  auto values = to_values(inputs);
-  Ort::AllocatorWithDefaultOptions alloc;
-  std::vector<Ort::AllocatedStringPtr> names;
-  std::vector<const char*> ip, op;
-  for (size_t i = 0; i < s.GetInputCount(); ++i)
-    ip.push_back(names.emplace_back(s.GetInputNameAllocated(i, alloc)).get());
-  for (size_t i = 0; i < s.GetOutputCount(); ++i)
-    op.push_back(names.emplace_back(s.GetOutputNameAllocated(i, alloc)).get());
-  auto t0 = std::chrono::steady_clock::now();
-  s.Run(Ort::RunOptions{nullptr}, ip.data(), values.data(), values.size(), op.data(), op.size());
-  return ms_since(t0);
+  std::vector<std::string> names;
+  double ms = 0;
+  run_spec(s, spec, names, ms);
+  return ms;
 }
 
 // After a first run at the probe's input: the best of three more there, and the first run at the new shape (when
@@ -556,6 +560,15 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
     p.gpu_unusable = true;
     return true;
   };
+  // Under --device auto, a model the GPU does not run fast enough (gpu_slower(), from p.times) stays on the CPU.
+  auto left_on_cpu_for_speed = [&](const char* note) {
+    if (opts_.device.kind != DeviceRequest::Auto) return false;
+    auto slower = gpu_slower(entry.id, p.times);
+    if (slower.empty()) return false;
+    p.fallback_reason = slower + "; using the CPU for this model" + note;
+    p.gpu_slower = true;
+    return true;
+  };
   if (!facts.usable) {
     unusable();  // nothing is loaded when the facts rule the GPU out
     return p;
@@ -570,11 +583,7 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
       p.times = times_from_json(v.value("times", nlohmann::json()));
       if (!v.value("ok", false)) {
         p.fallback_reason = v.value("reason", "the GPU probe failed") + " (verdict cached)";
-      } else if (auto slower = gpu_slower(entry.id, p.times);
-                 !slower.empty() && opts_.device.kind == DeviceRequest::Auto) {
-        p.fallback_reason = slower + "; using the CPU for this model (verdict cached; --device cuda takes the GPU)";
-        p.gpu_slower = true;
-      } else if (!unusable()) {
+      } else if (!left_on_cpu_for_speed(" (verdict cached; --device cuda takes the GPU)") && !unusable()) {
         p.provider = kCuda;
       }
       return p;
@@ -629,10 +638,7 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
   p.probe_ms = ms_since(t0);
   if (!reason.empty()) {
     p.fallback_reason = reason + "; using the CPU for this model";
-  } else if (auto slower = gpu_slower(entry.id, p.times); !slower.empty() && opts_.device.kind == DeviceRequest::Auto) {
-    p.fallback_reason = slower + "; using the CPU for this model (--device cuda takes the GPU)";
-    p.gpu_slower = true;
-  } else {
+  } else if (!left_on_cpu_for_speed(" (--device cuda takes the GPU)")) {
     p.provider = kCuda;
   }
   if (!opts_.probe_cache.empty()) {

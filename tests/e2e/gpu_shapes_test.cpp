@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vips/vips8>
 
+#include "analyzers/faces/faces.h"
 #include "support/cli.h"
 
 using dr::test::TempDir;
@@ -39,13 +40,9 @@ double max_corner_gap(const nlohmann::json& a, const nlohmann::json& b) {
   return gap;
 }
 
+// The embeddings `analyze --embeddings` prints are L2-normalised: faces::cosine applies.
 double cosine(const nlohmann::json& a, const nlohmann::json& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    double x = a[i].get<double>(), y = b[i].get<double>();
-    ab += x * y, aa += x * x, bb += y * y;
-  }
-  return ab / std::sqrt(aa * bb);
+  return dr::analyzers::faces::cosine(a.get<std::vector<float>>(), b.get<std::vector<float>>());
 }
 
 // Three astronauts side by side, 1536x512: three faces (the default embedder takes one face a run; ModelPack's test

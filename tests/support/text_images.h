@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "analyzers/text/ocr.h"
+
 namespace dr::test {
 
 struct TextLineSpec {
@@ -96,18 +98,7 @@ inline std::string squeeze(const std::string& s) {
   return out;
 }
 
-// Edit distance over bytes (the texts here are ASCII).
-inline size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
+using analyzers::text::edit_distance;  // over bytes (the texts here are ASCII)
 
 // Character error rate of `got` against `truth`, whitespace squeezed: edits / characters of the truth.
 inline double cer(const std::string& got, const std::string& truth) {

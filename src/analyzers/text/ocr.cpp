@@ -100,12 +100,25 @@ bool glued_words(const std::string& text) {
   return letters >= kGluedLetters && letters >= kGluedMeanWord * words;
 }
 
-bool only_adds_spaces(const std::string& first, const std::string& second) {
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+bool spaces_the_same_letters(const std::string& first, const std::string& second) {
   std::string a = trimmed(first), b = trimmed(second);
   const auto spaces_a = std::count(a.begin(), a.end(), ' '), spaces_b = std::count(b.begin(), b.end(), ' ');
   a.erase(std::remove(a.begin(), a.end(), ' '), a.end());
   b.erase(std::remove(b.begin(), b.end(), ' '), b.end());
-  return !a.empty() && a == b && spaces_b > spaces_a;
+  if (a.empty() || spaces_b <= spaces_a) return false;
+  return a == b || edit_distance(a, b) <= a.size() / kRereadLettersPerEdit;
 }
 
 Ocr::Ocr(Model detector, std::optional<Model> classifier, Model recognizer, Charset charset, OcrOptions opts)
@@ -277,7 +290,7 @@ std::vector<LineText> Ocr::read_lines(const std::vector<cv::Mat>& lines, const s
     timings.rereads += int(again.size());
     int better = 0;
     for (size_t k = 0; k < again.size(); ++k) {
-      if (only_adds_spaces(before[k].text, out[again[k]].text))
+      if (spaces_the_same_letters(before[k].text, out[again[k]].text))
         ++better;
       else
         out[again[k]] = std::move(before[k]);

@@ -9,6 +9,7 @@
 #include <opencv2/core.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analyzers/text/detector.h"
@@ -56,10 +57,10 @@ struct OcrOptions {
   int fine_below = 32;
   // Small crops (no margin above and below) read tight lose the spaces between the words of small sans-serif print,
   // and read with the margin they lose letters of small serif print. So a small line read as glued words
-  // (glued_words()) is read again with the margin, and that reading is taken when it has the same letters and more
-  // spaces. When a page's first three small lines were all glued lines whose second reading was taken, its
-  // other small lines are read with the margin at once (one reading each instead of two) and taken as read: on a
-  // page that mixes the two kinds of small print, serif lines below three such lines may lose letters (the cost of
+  // (glued_words()) is read again with the margin, and that reading is taken when it has the same letters (but for
+  // one in 20) and more spaces. When a page's first three small lines were all glued lines whose second reading was
+  // taken, its other small lines are read with the margin at once (one reading each instead of two) and taken as read:
+  // on a page that mixes the two kinds of small print, serif lines below three such lines may lose letters (the cost of
   // this shortcut; the dense page's one wrong character is such a reading). See BENCHMARKS.md ("Text").
   bool reread_glued = true;
 };
@@ -89,9 +90,15 @@ struct OcrResult {
 // on average (prose averages about 5): words read glued together (OcrOptions::reread_glued). Letters are Latin
 // ones, accented or not; scripts written without spaces never count as glued.
 bool glued_words(const std::string& text);
-// Whether `second` reads the same letters as `first` and more spaces between them (ends ignored): what a second
-// reading of a glued line must do to be taken.
-bool only_adds_spaces(const std::string& first, const std::string& second);
+// Whether `second` reads the letters of `first`, but for at most one in 20 (kRereadLettersPerEdit; edits of the
+// letters without their spaces), with more spaces between them (ends ignored): what a second reading of a glued
+// line must do to be taken. The second reading, with the margin the recognizer was trained with, reads small
+// sans-serif letters a little better, so a letter it reads otherwise is no reason to refuse its spaces
+// (BENCHMARKS.md, "Text": 602 -> 494 wrong characters on 41 pages of small print in float).
+constexpr size_t kRereadLettersPerEdit = 20;
+bool spaces_the_same_letters(const std::string& first, const std::string& second);
+// Levenshtein distance over bytes.
+size_t edit_distance(std::string_view a, std::string_view b);
 
 class Ocr {
  public:

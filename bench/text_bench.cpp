@@ -37,17 +37,6 @@ Fixture& fixture() {
   return f;
 }
 
-image::Decoded from_mat(const cv::Mat& rgb) {
-  image::Decoded d;
-  d.rgb.width = rgb.cols;
-  d.rgb.height = rgb.rows;
-  cv::Mat c = rgb.clone();
-  d.rgb.pixels.assign(c.data, c.data + c.total() * 3);
-  d.info.display_width = rgb.cols;
-  d.info.display_height = rgb.rows;
-  return d;
-}
-
 void run(benchmark::State& state, const image::Decoded& img) {
   auto& f = fixture();
   size_t lines = 0;
@@ -64,16 +53,16 @@ void BM_TextNoTextPhoto(benchmark::State& state) {
   static const image::Decoded img = [] {
     std::string p = "/usr/lib/python3/dist-packages/skimage/data/coffee.png";
     if (std::filesystem::exists(p)) return image::decode(p, {.max_side = 1600});
-    return from_mat(cv::Mat(1200, 1600, CV_8UC3, cv::Scalar(128, 128, 128)));
+    return test::decoded(cv::Mat(1200, 1600, CV_8UC3, cv::Scalar(128, 128, 128)));
   }();
   run(state, img);
 }
 void BM_TextPlainGrey1600(benchmark::State& state) {
-  static const image::Decoded img = from_mat(cv::Mat(1200, 1600, CV_8UC3, cv::Scalar(128, 128, 128)));
+  static const image::Decoded img = test::decoded(cv::Mat(1200, 1600, CV_8UC3, cv::Scalar(128, 128, 128)));
   run(state, img);
 }
 void BM_TextSign(benchmark::State& state) {
-  static const image::Decoded img = from_mat(dr::test::plain_sample().rgb);
+  static const image::Decoded img = test::decoded(dr::test::plain_sample().rgb);
   run(state, img);
 }
 void BM_TextImageTextN(benchmark::State& state) {

@@ -36,17 +36,6 @@ struct Page {
   image::Decoded img;
 };
 
-image::Decoded from_mat(const cv::Mat& rgb) {
-  image::Decoded d;
-  d.rgb.width = rgb.cols;
-  d.rgb.height = rgb.rows;
-  cv::Mat c = rgb.clone();
-  d.rgb.pixels.assign(c.data, c.data + c.total() * 3);
-  d.info.display_width = rgb.cols;
-  d.info.display_height = rgb.rows;
-  return d;
-}
-
 const char* const kWords[] = {
     "station", "library", "window",  "garden", "Tuesday", "coffee",   "market",  "number", "ticket",   "platform",
     "open",    "closed",  "daily",   "from",   "until",   "north",    "south",   "river",  "bridge",   "school",
@@ -118,7 +107,7 @@ Page hershey_page(int i, const std::vector<cv::Mat>& photos) {
   p.name = "hershey" + std::to_string(i);
   p.set = small ? "hershey, small print" : "hershey";
   p.truth = img.truth;
-  p.img = from_mat(out);
+  p.img = test::decoded(out);
   return p;
 }
 

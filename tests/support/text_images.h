@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyzers/text/ocr.h"
+#include "image/decode.h"
 
 namespace dr::test {
 
@@ -96,6 +97,18 @@ inline std::string squeeze(const std::string& s) {
     out += char(ch);
   }
   return out;
+}
+
+// The picture as the decoder hands it to the tasks; the displayed size defaults to the picture's own.
+inline image::Decoded decoded(const cv::Mat& rgb, int display_w = 0, int display_h = 0) {
+  image::Decoded d;
+  d.rgb.width = rgb.cols;
+  d.rgb.height = rgb.rows;
+  cv::Mat c = rgb.isContinuous() ? rgb : rgb.clone();
+  d.rgb.pixels.assign(c.data, c.data + c.total() * 3);
+  d.info.display_width = display_w ? display_w : rgb.cols;
+  d.info.display_height = display_h ? display_h : rgb.rows;
+  return d;
 }
 
 using analyzers::text::edit_distance;  // over bytes (the texts here are ASCII)

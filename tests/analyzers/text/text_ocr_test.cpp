@@ -46,14 +46,7 @@ class TextOcr : public ::testing::Test {
   }
 
   static image::Decoded decoded(const cv::Mat& rgb, int display_w = 0, int display_h = 0) {
-    image::Decoded d;
-    d.rgb.width = rgb.cols;
-    d.rgb.height = rgb.rows;
-    cv::Mat c = rgb.isContinuous() ? rgb : rgb.clone();
-    d.rgb.pixels.assign(c.data, c.data + c.total() * 3);
-    d.info.display_width = display_w ? display_w : rgb.cols;
-    d.info.display_height = display_h ? display_h : rgb.rows;
-    return d;
+    return dr::test::decoded(rgb, display_w, display_h);
   }
   static nlohmann::json ocr(const cv::Mat& rgb, Task* t = nullptr) { return (t ? t : task_)->run(decoded(rgb), {}); }
   static cv::Mat photo(const std::string& path) {

@@ -92,9 +92,9 @@ struct OcrResult {
 bool glued_words(const std::string& text);
 // Whether `second` reads the letters of `first`, but for at most one in 20 (kRereadLettersPerEdit; edits of the
 // letters without their spaces), with more spaces between them (ends ignored): what a second reading of a glued
-// line must do to be taken. The second reading, with the margin the recognizer was trained with, reads small
-// sans-serif letters a little better, so a letter it reads otherwise is no reason to refuse its spaces
-// (BENCHMARKS.md, "Text": 602 -> 494 wrong characters on 41 pages of small print in float).
+// line must do to be taken. The second reading, with the margin above and below, reads small sans-serif letters
+// at least as well, so a letter it reads otherwise is no reason to refuse its spaces (BENCHMARKS.md, "Float against
+// int8 on print neither was tuned on": 602 -> 494 wrong characters on 41 pages of small print in float).
 constexpr size_t kRereadLettersPerEdit = 20;
 bool spaces_the_same_letters(const std::string& first, const std::string& second);
 // Levenshtein distance over bytes.

@@ -2,7 +2,7 @@
 """Makes pages of print for bench/text_precision (float against int8) in faces that neither the int8 calibration
 (bench/text_calibration_images.py: six DejaVu faces) nor bench/text_peers.py uses: MathJax's Main (a Computer Modern
 serif), SansSerif and Typewriter (Debian's fonts-mathjax), LyX's cmr10 (fonts-lyx), and DejaVu's ExtraLight, Serif
-Condensed Bold and Sans Mono Bold Oblique; 12 to 40 points, dark and coloured ink, on plain backgrounds and on
+Condensed Bold and Sans Mono Bold Oblique (fonts-dejavu-extra); 12 to 40 points, dark and coloured ink, on plain backgrounds and on
 washed-out python3-skimage photos. Each page.png has its truth in page.txt, one line per line. Seeded.
 
 Usage: bench/text_precision_images.py OUT_DIR [PAGES]
@@ -33,6 +33,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     rnd = random.Random(11)
     fonts = [f for f in FONTS if os.path.exists(f)]
+    if not fonts:
+        sys.exit("none of the faces is installed (Debian: fonts-mathjax, fonts-lyx, fonts-dejavu-extra)")
     photos = [os.path.join(SKIMAGE, p) for p in PHOTOS if os.path.exists(os.path.join(SKIMAGE, p))]
     for i in range(pages):
         font = fonts[i % len(fonts)]

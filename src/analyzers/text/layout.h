@@ -8,8 +8,9 @@
 
 namespace dr::analyzers::text {
 
-// Rows of box indices, top row first, each row left to right. Two boxes share a row when their vertical extents
-// overlap by at least half the smaller box's height and their centres are within that height of each other.
+// Rows of box indices, top row first, each row left to right. Two boxes share a row when their centres are within
+// half the smaller box's height of each other, vertically. On a page turned by a degree or more (the median
+// direction of the boxes' top edges), "vertically" and "left" are taken on the page made level.
 std::vector<std::vector<size_t>> reading_rows(const std::vector<Quad>& boxes);
 
 // Merges boxes of one row that overlap or nearly touch (a gap under `gap` times the text height), when both are

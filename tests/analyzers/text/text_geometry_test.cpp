@@ -247,6 +247,32 @@ TEST(TextLayout, CloseLinesOfSmallTextStaySeparate) {
   EXPECT_EQ(reading_rows(boxes).size(), 10u);
 }
 
+// A page turned 9 degrees (as opencv-doc's imageTextR.png): a short first line's centre sits as high as the long
+// second line's, yet each line is its own row, and a line cut in two keeps its pieces together, left to right.
+TEST(TextLayout, LinesOfATurnedPageStayApart) {
+  const float a = -9.0f * float(CV_PI) / 180, c = std::cos(a), s = std::sin(a);
+  auto turned = [&](float x, float y, float w, float h) {
+    Quad q = rect(x, y, w, h);
+    for (auto& p : q) p = {p.x * c - p.y * s, p.x * s + p.y * c};
+    return q;
+  };
+  std::vector<Quad> boxes = {
+      turned(40, 100, 600, 14),   // line 2, long
+      turned(40, 80, 300, 14),    // line 1, short: its centre is 40 px left of line 2's, 6 px higher unturned
+      turned(40, 120, 250, 14),   // line 3, left piece
+      turned(310, 120, 330, 14),  // line 3, right piece
+  };
+  const float dy = (boxes[0][0].y + boxes[0][2].y) / 2 - (boxes[1][0].y + boxes[1][2].y) / 2;
+  ASSERT_LT(std::abs(dy), 7.0f) << "lines 1 and 2 should look like one row before the page is made level";
+  auto rows = reading_rows(boxes);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<size_t>{1}));
+  EXPECT_EQ(rows[1], (std::vector<size_t>{0}));
+  EXPECT_EQ(rows[2], (std::vector<size_t>{2, 3}));
+  // Level text, and text turned less than a degree, is read as before.
+  EXPECT_EQ(reading_rows({rect(40, 80, 300, 14), rect(40, 100, 600, 14)}).size(), 2u);
+}
+
 TEST(TextLayout, OverlappingPiecesOfOneLineMerge) {
   std::vector<DetBox> boxes = {
       {rect(40, 30, 370, 50), 0.8f},   // "Harbour Street"

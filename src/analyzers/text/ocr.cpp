@@ -258,7 +258,8 @@ std::vector<LineText> Ocr::recognize(const std::vector<cv::Mat>& lines) const {
                                " classes but its key file gives " + std::to_string(charset_.classes()) +
                                "; the key file does not belong to this model");
     for (size_t k = 0; k < group.size(); ++k)
-      out[order[start + k]] = ctc_greedy(p + k * shape[1] * shape[2], int(shape[1]), int(shape[2]), charset_);
+      out[order[start + k]] =
+          ctc_greedy(p + k * shape[1] * shape[2], int(shape[1]), int(shape[2]), charset_, opts_.space_from_blank);
     start = end;
   }
   return out;

@@ -43,6 +43,12 @@ struct OcrOptions {
   int rec_min_width = 0;          // pad narrower batches to this width (PaddleOCR: 320); 0 = as wide as the widest line
   float rec_width_spread = 2.0f;  // a batch closes when a line is this many times wider than its first line
   float drop_score = 0.5f;        // lines recognised with a lower confidence are dropped
+  // A blank step of the recognizer's output whose space probability is at least this much counts as a space
+  // between Latin characters (ctc_greedy); 0 = only steps the space wins. 0.2: imageTextR.png's wrong characters
+  // 18 -> 1, and fewer on every set of bench/text_precision. At 0.1 the dense page lost spaces: its first small
+  // lines, read tight, came back with some spaces, so they no longer counted as glued and were not read again with
+  // the margin (BENCHMARKS.md, "Spaces from blank steps").
+  float space_from_blank = 0.2f;
   // Background added around each crop, as a fraction of its height, in the median colour of its edge. Crops as tight as
   // the DB boxes lose the spaces between words; a wider unclip would fix that but takes in the neighbouring lines
   // of dense text. See BENCHMARKS.md (Text) for the measurement.

@@ -66,16 +66,39 @@ int argmax(const float* v, int n) {
 
 }  // namespace
 
-LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& cs) {
+namespace {
+
+// A symbol of a script written with spaces between its words: ASCII, or a Latin letter with an accent (U+00C0 to
+// U+024F, two bytes in UTF-8).
+bool spaced_script(const std::string& symbol) {
+  if (symbol.empty()) return false;
+  const auto c = static_cast<unsigned char>(symbol[0]);
+  return c < 0x80 || (c >= 0xC3 && c <= 0xC9);
+}
+
+}  // namespace
+
+LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& cs, float space_from_blank) {
   LineText out;
   double sum = 0;
   int kept = 0;
   int prev = -1;
+  // The space is the charset's last class (Charset::from_text); a blank step where it comes close asks for one
+  // before the next character, when both neighbours are of a script that spaces its words.
+  const int space = cs.classes() > 1 && cs.symbol(cs.classes() - 1) == " " ? int(cs.classes()) - 1 : -1;
+  const bool spaces_from_blanks = space > 0 && space < classes && space_from_blank > 0;
+  bool wanted = false;
+  int last = -1;  // the last class emitted
   for (int t = 0; t < steps; ++t) {
     const float* row = probs + size_t(t) * classes;
     int best = argmax(row, classes);
+    if (best == 0 && spaces_from_blanks && row[space] >= space_from_blank && last > 0 && last != space) wanted = true;
     if (best != 0 && best != prev && size_t(best) < cs.classes()) {
+      if (wanted && best != space && spaced_script(cs.symbol(size_t(last))) && spaced_script(cs.symbol(size_t(best))))
+        out.text += ' ';
+      wanted = false;
       out.text += cs.symbol(best);
+      last = best;
       sum += row[best];
       ++kept;
     }

@@ -35,8 +35,11 @@ struct LineText {
 };
 
 // Greedy CTC decoding of one line: `probs` is steps x classes (row-major), the best class per step, repeats merged,
-// blanks dropped.
-LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& cs);
+// blanks dropped. With `space_from_blank` > 0, a blank step whose space probability is at least that much puts a
+// space before the next character, when it and the one before are Latin (ASCII or accented) and no space came
+// between them: small print, read tight, often has its word gaps won by the blank with the space second
+// (BENCHMARKS.md, "Spaces from blank steps"). The space is the charset's last class.
+LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& cs, float space_from_blank = 0);
 
 // The box cut out of the image with a perspective warp, upright: width = the longer of the top and bottom edges,
 // height = the longer of the left and right edges; a crop at least 1.5 times taller than wide is turned 90 degrees

@@ -58,6 +58,7 @@ class TextTask : public Task {
     o.det.box_thresh = s.value("box_thresh", o.det.box_thresh);
     o.det.unclip_ratio = s.value("unclip_ratio", o.det.unclip_ratio);
     o.drop_score = s.value("drop_score", o.drop_score);
+    o.space_from_blank = s.value("space_from_blank", o.space_from_blank);
     // Small sans-serif text keeps its spaces with crop_margin_min_height 16, small serif text loses letters with
     // it: a choice per library (BENCHMARKS.md, "Text").
     o.crop_margin = s.value("crop_margin", o.crop_margin);

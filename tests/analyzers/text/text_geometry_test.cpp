@@ -119,6 +119,31 @@ TEST(TextRecognizer, CtcGreedyMergesRepeatsAndDropsBlanks) {
   EXPECT_EQ(none.score, 0.0f);
 }
 
+// A blank step whose space probability reaches space_from_blank puts a space between two Latin characters, once;
+// not at either end, not where the space itself was read, not between characters of a script written without
+// spaces, and not below the threshold.
+TEST(TextRecognizer, CtcGreedyTakesASpaceFromABlankWhereTheSpaceCameClose) {
+  Charset cs = Charset::from_text("a\nb\n\u4e2d\n\u6587");  // blank, a, b, two CJK characters, space
+  const int classes = int(cs.classes());
+  ASSERT_EQ(cs.symbol(5), " ");
+  // Each step: the winning class, and the space's probability when the blank wins.
+  auto decode = [&](const std::vector<std::pair<int, float>>& steps, float threshold) {
+    std::vector<float> probs(steps.size() * classes, 0.01f);
+    for (size_t t = 0; t < steps.size(); ++t) {
+      probs[t * classes + steps[t].first] = 0.7f;
+      if (steps[t].first == 0) probs[t * classes + 5] = steps[t].second;
+    }
+    return ctc_greedy(probs.data(), int(steps.size()), classes, cs, threshold).text;
+  };
+  const std::vector<std::pair<int, float>> ab = {{0, 0.3f}, {1, 0}, {0, 0.25f}, {0, 0.1f}, {2, 0}, {0, 0.4f}};
+  EXPECT_EQ(decode(ab, 0.2f), "a b");  // the blanks before "a" and after "b" add nothing
+  EXPECT_EQ(decode(ab, 0.3f), "ab");   // 0.25 is under this threshold
+  EXPECT_EQ(decode(ab, 0), "ab");      // off
+  EXPECT_EQ(decode({{1, 0}, {0, 0.3f}, {5, 0}, {0, 0.3f}, {2, 0}}, 0.2f), "a b");  // the space read: one space
+  EXPECT_EQ(decode({{1, 0}, {0, 0.3f}, {0, 0.3f}, {1, 0}}, 0.2f), "a a");          // a repeat split by a blank
+  EXPECT_EQ(decode({{3, 0}, {0, 0.5f}, {4, 0}, {0, 0.5f}, {1, 0}}, 0.2f), "\u4e2d\u6587a");  // no Latin pair
+}
+
 // The best class is searched over many classes at a time (PP-OCRv4 has 6625): wherever the best one sits, at the
 // start, on either side of a 16-value boundary or in the tail, it is found, and of two equal ones the first wins.
 TEST(TextRecognizer, CtcGreedyFindsTheBestClassAnywhereInALongRow) {

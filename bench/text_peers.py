@@ -9,7 +9,7 @@ and imageTextR.png. Each image's truth is known; the score is the character erro
 truth, whitespace runs squeezed to one space).
 
 Usage: bench/text_peers.py [--darkroom build/darkroom] [--models .models] [--peers /tmp/peers] [--out DIR]
-       [--only darkroom,node,tesseract] [--json FILE]
+       [--only darkroom,node,tesseract] [--json FILE] [--set text.KEY=VALUE ...]
 The Node peer is installed outside the repository (see BENCHMARKS.md, section Text):
   mkdir -p /tmp/peers && cd /tmp/peers && npm init -y && npm install --ignore-scripts @gutenye/ocr-node@1.4.8
 """
@@ -166,11 +166,13 @@ def cpu_of(cmd, env=None, timeout=600):
 class Darkroom:
     name = "darkroom"
 
-    def __init__(self, exe, models):
+    def __init__(self, exe, models, settings=()):
         self.exe, self.models = exe, models
+        self.settings = [a for s in settings for a in ("--set", s)]
 
     def run(self, path):
-        out, cpu, wall = cpu_of([self.exe, "--models", self.models, "analyze", "--tasks", "text", path])
+        out, cpu, wall = cpu_of([self.exe, "--models", self.models, "analyze", "--tasks", "text"] + self.settings +
+                                [path])
         if out is None:
             return None, cpu, wall, float("nan")
         j = json.loads(out.splitlines()[0])
@@ -210,13 +212,15 @@ def main():
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "darkroom-text-corpus"))
     ap.add_argument("--only", default="darkroom,node,tesseract")
     ap.add_argument("--json", help="also write the per-image results here")
+    ap.add_argument("--set", action="append", default=[], metavar="text.KEY=VALUE",
+                    help="a setting for darkroom's text task (analyze --set), repeatable")
     args = ap.parse_args()
 
     items = corpus(args.out)
     engines = []
     for e in args.only.split(","):
         if e == "darkroom":
-            engines.append(Darkroom(args.darkroom, args.models))
+            engines.append(Darkroom(args.darkroom, args.models, args.set))
         elif e == "node":
             if os.path.isdir(os.path.join(args.peers, "node_modules/@gutenye/ocr-node")):
                 engines.append(Node(args.peers))

@@ -7,7 +7,8 @@
 // same name (bench/text_precision_images.py makes such pages with fonts that neither the calibration nor
 // bench/text_peers.py uses). The int8 ranges were calibrated on DejaVu print (bench/text_calibration_images.py).
 //
-// Usage: text_precision --models DIR [--hershey 60] [--threads 2] [--only SET] [--verbose] [folder...] (BENCHMARKS.md)
+// Usage: text_precision --models DIR [--hershey 60] [--threads 2] [--only SET] [--text-settings JSON] [--verbose]
+//        [folder...] (BENCHMARKS.md)
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -144,7 +145,8 @@ int main(int argc, char** argv) {
   std::string models = ".models";
   int hershey = 60, threads = 2;
   bool verbose = false;
-  std::string only;  // pages of the sets whose name contains this
+  std::string only;                                    // pages of the sets whose name contains this
+  nlohmann::json settings = nlohmann::json::object();  // the text task's, as in a library's settings.json
   std::vector<std::string> folders;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--models") == 0 && i + 1 < argc)
@@ -153,6 +155,8 @@ int main(int argc, char** argv) {
       hershey = std::atoi(argv[++i]);
     else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
       threads = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--text-settings") == 0 && i + 1 < argc)
+      settings = nlohmann::json{{"text", nlohmann::json::parse(argv[++i])}};
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc)
       only = argv[++i];
     else if (std::strcmp(argv[i], "--verbose") == 0)
@@ -171,8 +175,8 @@ int main(int argc, char** argv) {
       return std::make_unique<runtime::Runtime>(o);
     };
     auto rt_float = make(false), rt_int8 = make(true);
-    analyzers::TaskContext cf{*rt_float, store, nlohmann::json::object()};
-    analyzers::TaskContext ci{*rt_int8, store, nlohmann::json::object()};
+    analyzers::TaskContext cf{*rt_float, store, settings};
+    analyzers::TaskContext ci{*rt_int8, store, settings};
     auto task_float = analyzers::make_text_task(cf), task_int8 = analyzers::make_text_task(ci);
 
     std::vector<Page> pages;

@@ -56,7 +56,8 @@ struct Row {
 
 std::vector<std::vector<size_t>> reading_rows(const std::vector<Quad>& boxes) {
   // On a turned page a short line's centre can sit as high as the next line's (imageTextR.png, turned 9 degrees:
-  // the first line, half as long as the second, ended on its row), so rows are found with the page made level.
+  // its first line, half as long as the second, was put on the second's row), so rows are found with the page made
+  // level.
   const float skew = skew_of(boxes);
   const bool turned = std::abs(skew) >= kLevelBelow;
   std::vector<Geo> g(boxes.size());

@@ -283,7 +283,7 @@ std::vector<LineText> Ocr::read_lines(const std::vector<cv::Mat>& lines, const s
   auto reread = [&](const std::vector<size_t>& which) {
     std::vector<size_t> again;
     for (size_t i : which)
-      if (small[i] && glued_words(out[i].text)) again.push_back(i);
+      if (small[i] && glued_words(out[i].plain)) again.push_back(i);
     if (again.empty()) return 0;
     std::vector<LineText> before;
     for (size_t i : again) before.push_back(out[i]);
@@ -291,7 +291,7 @@ std::vector<LineText> Ocr::read_lines(const std::vector<cv::Mat>& lines, const s
     timings.rereads += int(again.size());
     int better = 0;
     for (size_t k = 0; k < again.size(); ++k) {
-      if (spaces_the_same_letters(before[k].text, out[again[k]].text))
+      if (spaces_the_same_letters(before[k].plain, out[again[k]].plain))
         ++better;
       else
         out[again[k]] = std::move(before[k]);

@@ -44,11 +44,10 @@ struct OcrOptions {
   float rec_width_spread = 2.0f;  // a batch closes when a line is this many times wider than its first line
   float drop_score = 0.5f;        // lines recognised with a lower confidence are dropped
   // A blank step of the recognizer's output whose space probability is at least this much counts as a space
-  // between Latin characters (ctc_greedy); 0 = only steps the space wins. 0.2: imageTextR.png's wrong characters
-  // 18 -> 1, and fewer on every set of bench/text_precision. At 0.1 the dense page lost spaces: its first small
-  // lines, read tight, came back with some spaces, so they no longer counted as glued and were not read again with
-  // the margin (BENCHMARKS.md, "Spaces from blank steps").
-  float space_from_blank = 0.2f;
+  // between Latin characters (ctc_greedy); 0 = only steps the space wins. 0.1: imageTextR.png's wrong characters
+  // 18 -> 1, bench/text_precision's 1641 -> 1047; lower thresholds gained little more (BENCHMARKS.md, "Spaces from
+  // blank steps"). The glued-words rule (reread_glued) judges the readings without these spaces.
+  float space_from_blank = 0.1f;
   // Background added around each crop, as a fraction of its height, in the median colour of its edge. Crops as tight as
   // the DB boxes lose the spaces between words; a wider unclip would fix that but takes in the neighbouring lines
   // of dense text. See BENCHMARKS.md (Text) for the measurement.

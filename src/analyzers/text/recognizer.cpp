@@ -64,12 +64,8 @@ int argmax(const float* v, int n) {
   return 0;  // unreachable: m is one of the values
 }
 
-}  // namespace
-
-namespace {
-
-// A symbol of a script written with spaces between its words: ASCII, or a Latin letter with an accent (U+00C0 to
-// U+024F, two bytes in UTF-8).
+// A symbol of a script written with spaces between its words: ASCII, or a Latin letter with an accent (two bytes
+// in UTF-8 led by 0xC3 to 0xC9: U+00C0 to U+027F).
 bool spaced_script(const std::string& symbol) {
   if (symbol.empty()) return false;
   const auto c = static_cast<unsigned char>(symbol[0]);
@@ -98,6 +94,7 @@ LineText ctc_greedy(const float* probs, int steps, int classes, const Charset& c
         out.text += ' ';
       wanted = false;
       out.text += cs.symbol(best);
+      out.plain += cs.symbol(best);
       last = best;
       sum += row[best];
       ++kept;

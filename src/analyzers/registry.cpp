@@ -9,6 +9,7 @@
 #include "analyzers/pdq/pdq_task.h"
 #include "analyzers/task.h"
 #include "analyzers/text/text_task.h"
+#include "analyzers/thumbs/thumbs_task.h"
 
 namespace dr::analyzers {
 namespace {
@@ -18,6 +19,7 @@ struct Entry {
   std::unique_ptr<Task> (*make)(TaskContext&);
   // Model tasks: the manifest's task name whose default models must be installed. Empty: needs no model.
   const char* model_task;
+  bool library_only = false;  // writes files into a library (no default for `analyze`)
 };
 
 // In the order `analyze` runs them.
@@ -28,6 +30,7 @@ const std::vector<Entry>& entries() {
       {"objects", &make_objects_task, "objects"},
       {"text", &make_text_task, "text"},
       {"clip", &make_clip_task, "clip"},
+      {"thumbs", &make_thumbs_task, "", true},
   };
   return list;
 }
@@ -55,9 +58,10 @@ std::unique_ptr<Task> make_task(const std::string& name, TaskContext& ctx) {
   throw std::invalid_argument("unknown task '" + name + "' (known: " + joined_names() + ")");
 }
 
-std::vector<std::string> available_tasks(const runtime::ModelStore& store) {
+std::vector<std::string> available_tasks(const runtime::ModelStore& store, bool library) {
   std::vector<std::string> out;
   for (auto& e : entries()) {
+    if (e.library_only && !library) continue;
     if (!*e.model_task) {
       out.push_back(e.name);
       continue;

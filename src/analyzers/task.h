@@ -29,6 +29,9 @@ struct RunOptions {
   // the pixels it was given (text: lines a few pixels tall in a photo decoded smaller). Empty when there is no
   // file to read again; may throw image::Error.
   std::function<image::Decoded()> full_resolution;
+  // The photo's content hash (sha256 of its bytes) when it is known (in a library): what the files a task writes
+  // beside the catalog are named by (the thumbs task's).
+  std::string content_hash;
 };
 
 // RunOptions::full_resolution for a photo file: the same limits, no reduction.
@@ -70,8 +73,9 @@ const std::vector<std::string>& known_tasks();
 // Throws std::invalid_argument ("unknown task 'x' (known: ...)") for an unknown name, and runtime::ModelError when
 // the task's model is not installed.
 std::unique_ptr<Task> make_task(const std::string& name, TaskContext& ctx);
-// Tasks whose models are installed (pdq always): the default for `add` and `analyze`.
-std::vector<std::string> available_tasks(const runtime::ModelStore& store);
+// Tasks whose models are installed (pdq always): the default for `add` (library: also the tasks that write into a
+// library, thumbs) and `analyze`.
+std::vector<std::string> available_tasks(const runtime::ModelStore& store, bool library = false);
 // "pdq,faces" -> {"pdq","faces"}, checked against known_tasks().
 std::vector<std::string> parse_task_list(const std::string& csv);
 

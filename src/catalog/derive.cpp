@@ -28,16 +28,26 @@ void derive_text(const nlohmann::json& r, const nlohmann::json&, Derived& out) {
       out.documents.push_back({"text", line["text"].get<std::string>()});
 }
 
-// "objects": [{"label","score","box"}]: one document per distinct label.
+// "objects": [{"label","score","box"}]: one document per distinct label, with its best score and largest box.
 void derive_objects(const nlohmann::json& r, const nlohmann::json&, Derived& out) {
   if (!r.is_array()) return;
-  std::vector<std::string> seen;
+  std::map<std::string, size_t> seen;  // label -> its document
   for (const auto& o : r) {
     if (!o.is_object() || !o.contains("label") || !o["label"].is_string()) continue;
     auto label = o["label"].get<std::string>();
-    if (std::find(seen.begin(), seen.end(), label) != seen.end()) continue;
-    seen.push_back(label);
-    out.documents.push_back({"label", label});
+    double score = o.contains("score") && o["score"].is_number() ? o["score"].get<double>() : 0;
+    double area = 0;
+    if (o.contains("box") && o["box"].is_array() && o["box"].size() == 4 && o["box"][2].is_number() &&
+        o["box"][3].is_number())
+      area = std::max(0.0, o["box"][2].get<double>()) * std::max(0.0, o["box"][3].get<double>());
+    auto [it, fresh] = seen.try_emplace(label, out.documents.size());
+    if (fresh) {
+      out.documents.push_back({"label", label, score, area});
+      continue;
+    }
+    auto& d = out.documents[it->second];
+    d.score = std::max(*d.score, score);
+    d.area = std::max(*d.area, area);
   }
 }
 

@@ -16,6 +16,9 @@ namespace dr::catalog {
 // in a search result's `matched`.
 struct Document {
   std::string kind, text;
+  // For an object label: the best detection score of that label in the photo, and the largest box of it
+  // (displayed pixels squared), so that search ranks a big, sure detection above a small, doubtful one.
+  std::optional<double> score, area;
 };
 
 struct FaceRow {

@@ -39,11 +39,26 @@ std::string local_date(int64_t mtime_ns) {
   return buf;
 }
 
+// Whether a path's real location (every symlink resolved) lies inside one of the folders of `roots`.
+bool inside(const std::string& path, const std::vector<std::string>& roots) {
+  std::error_code ec;
+  auto real = fs::canonical(path, ec);
+  if (ec) return false;
+  auto r = real.string();
+  for (const auto& root : roots) {
+    if (r == root) return true;
+    if (r.size() > root.size() && r.compare(0, root.size(), root) == 0 && (root.back() == '/' || r[root.size()] == '/'))
+      return true;
+  }
+  return false;
+}
+
 class Walker {
  public:
-  Walker(ScanReport& r) : report_(r) {}
+  Walker(ScanReport& r, const std::vector<std::string>& confine_to) : report_(r), confine_to_(confine_to) {}
 
   void walk_root(const std::string& root, std::vector<std::pair<std::string, FileStat>>& files) {
+    if (!allowed(root)) return;
     struct stat st {};
     if (::stat(root.c_str(), &st) != 0) {
       report_.problems.push_back("cannot read " + root + ": " + std::strerror(errno));
@@ -101,15 +116,22 @@ class Walker {
       }
       if (S_ISDIR(s.st_mode)) {
         if (fs::path(p).filename().string().rfind('.', 0) == 0) continue;  // hidden folders (.git, .thumbnails)
-        walk_dir(p, s, files);
+        if (allowed(p)) walk_dir(p, s, files);
       } else if (S_ISREG(s.st_mode) && is_photo_name(p)) {
-        files.emplace_back(p, FileStat{uint64_t(s.st_size), mtime_ns(s)});
+        if (allowed(p)) files.emplace_back(p, FileStat{uint64_t(s.st_size), mtime_ns(s)});
       }
     }
     on_path_.erase(key);
   }
 
+  bool allowed(const std::string& p) {
+    if (confine_to_.empty() || inside(p, confine_to_)) return true;
+    report_.problems.push_back(p + " leads outside the library's folders; skipped");
+    return false;
+  }
+
   ScanReport& report_;
+  const std::vector<std::string>& confine_to_;
   std::set<std::pair<uint64_t, uint64_t>> on_path_, done_;
 };
 
@@ -146,7 +168,7 @@ ScanReport scan(Store& store, const std::vector<std::string>& roots, const ScanO
     abs_roots.push_back(a);
   }
   std::vector<std::pair<std::string, FileStat>> files;
-  Walker walker(report);
+  Walker walker(report, opts.confine_to);
   for (const auto& r : abs_roots) walker.walk_root(r, files);
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   files.erase(std::unique(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),

@@ -15,6 +15,10 @@ struct ScanOptions {
   std::vector<std::string> tasks;  // jobs queued for every photo found
   // Called after each file (for progress); may be empty.
   std::function<void(size_t files_done)> progress;
+  // When not empty: folders whose files may be catalogued (absolute, symlinks resolved). A root, folder or file
+  // whose real path lies outside all of them (a symlink out, `..`) is skipped and reported. `serve` sets this to
+  // the library's configured roots.
+  std::vector<std::string> confine_to;
 };
 
 struct ScanReport {

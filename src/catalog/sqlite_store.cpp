@@ -168,6 +168,32 @@ CREATE TRIGGER documents_trigram_ad AFTER DELETE ON documents BEGIN
   INSERT INTO documents_trigram(documents_trigram, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 )sql",
+      // 4: what `darkroom serve` reads often: job changes since a moment (the event stream), a task's newest
+      // result (is a cached index still current?); the duplicates the user said are not duplicates; API tokens,
+      // stored as sha256 only.
+      R"sql(
+CREATE INDEX jobs_updated ON jobs(updated_ms);
+CREATE INDEX results_task ON results(task, updated_ms);
+ALTER TABLE documents ADD COLUMN score REAL;
+ALTER TABLE documents ADD COLUMN area REAL;
+UPDATE documents SET
+  score = (SELECT max(json_extract(o.value, '$.score')) FROM results r, json_each(r.value) o
+           WHERE r.photo_id=documents.photo_id AND r.task='objects' AND json_extract(o.value, '$.label')=documents.text),
+  area = (SELECT max(json_extract(o.value, '$.box[2]') * json_extract(o.value, '$.box[3]'))
+          FROM results r, json_each(r.value) o
+          WHERE r.photo_id=documents.photo_id AND r.task='objects' AND json_extract(o.value, '$.label')=documents.text)
+  WHERE kind='label' AND source='objects';
+CREATE INDEX documents_kind ON documents(kind, text);
+CREATE TABLE dupe_dismissals(
+  a INTEGER NOT NULL REFERENCES photos(id),
+  b INTEGER NOT NULL REFERENCES photos(id),
+  PRIMARY KEY(a, b));
+CREATE TABLE tokens(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  sha256 TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL);
+)sql",
   };
   return m;
 }
@@ -434,6 +460,64 @@ std::vector<int64_t> SqliteStore::photo_ids() {
   });
 }
 
+std::vector<int64_t> SqliteStore::photos_with_copies() {
+  return guarded("listing copies", [&] {
+    Stmt s(*db_, "SELECT photo_id FROM paths WHERE missing=0 GROUP BY photo_id HAVING count(*)>1 ORDER BY photo_id");
+    std::vector<int64_t> out;
+    while (s.step()) out.push_back(s.i64(0));
+    return out;
+  });
+}
+
+std::vector<PhotoSummary> SqliteStore::list_photos(const PhotoQuery& q) {
+  return guarded("listing photos", [&] {
+    // Numbered parameters: ?1 limit, ?2/?3 the cursor, ?4 state, ?5 task, ?6 label, ?7 person, ?8/?9 dates.
+    const std::string d = "coalesce(p.taken_at, p.file_date)";
+    std::string sql = "SELECT p.id, p.content_hash, " + d +
+                      ", p.format, p.width, p.height, p.taken_at IS NOT NULL, "
+                      "(SELECT path FROM paths WHERE photo_id=p.id AND missing=0 ORDER BY path LIMIT 1) AS path "
+                      "FROM photos p WHERE path IS NOT NULL";
+    if (q.after) sql += " AND (" + d + " < ?2 OR (" + d + " = ?2 AND p.id < ?3))";
+    if (!q.state.empty())
+      sql += std::string(" AND EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id=p.id AND j.state=?4") +
+             (q.task.empty() ? "" : " AND j.task=?5") + ")";
+    else if (!q.task.empty())
+      sql += " AND EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id=p.id AND j.task=?5)";
+    if (q.has_faces) sql += " AND EXISTS (SELECT 1 FROM faces f WHERE f.photo_id=p.id)";
+    if (q.has_text)
+      sql += " AND EXISTS (SELECT 1 FROM documents t WHERE t.photo_id=p.id AND t.source='text' AND t.kind='text')";
+    if (!q.label.empty())
+      sql += " AND EXISTS (SELECT 1 FROM documents t WHERE t.kind='label' AND t.text=?6 AND t.photo_id=p.id)";
+    if (q.person) sql += " AND EXISTS (SELECT 1 FROM faces f WHERE f.photo_id=p.id AND f.person_id=?7)";
+    if (!q.from.empty()) sql += " AND " + d + " >= ?8";
+    if (!q.to.empty()) sql += " AND " + d + " <= ?9 || '~'";  // '~' sorts after every character of a date
+    sql += " ORDER BY " + d + " DESC, p.id DESC LIMIT ?1";
+    Stmt s(*db_, sql);
+    s.bind(1, int64_t(q.limit));
+    if (q.after) s.bind(2, q.after->first).bind(3, q.after->second);
+    if (!q.state.empty()) s.bind(4, q.state);
+    if (!q.task.empty()) s.bind(5, q.task);
+    if (!q.label.empty()) s.bind(6, q.label);
+    if (q.person) s.bind(7, q.person);
+    if (!q.from.empty()) s.bind(8, q.from);
+    if (!q.to.empty()) s.bind(9, q.to);
+    std::vector<PhotoSummary> out;
+    while (s.step()) {
+      PhotoSummary r;
+      r.id = s.i64(0);
+      r.content_hash = s.text(1);
+      r.date = s.text(2);
+      r.format = s.text(3);
+      r.width = int(s.i64(4));
+      r.height = int(s.i64(5));
+      r.taken = s.i64(6) != 0;
+      r.path = s.text(7);
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
 // ---- jobs ----
 
 int SqliteStore::enqueue(int64_t photo_id, const std::vector<std::string>& tasks) {
@@ -494,7 +578,9 @@ std::vector<LeasedPhoto> SqliteStore::lease(const LeaseRequest& req) {
              "((state='queued' AND run_after<=?1) OR (state='running' AND lease_expires<=?1))" +
                  (req.tasks.empty() ? std::string() : " AND task IN " + in_list(req.tasks.size(), 8)) +
                  " RETURNING id, task, attempts");
-    Stmt path(*db_, "SELECT path FROM paths WHERE photo_id=?1 AND missing=0 ORDER BY path LIMIT 1");
+    Stmt path(*db_,
+              "SELECT (SELECT path FROM paths WHERE photo_id=?1 AND missing=0 ORDER BY path LIMIT 1), content_hash "
+              "FROM photos WHERE id=?1");
     for (int64_t pid : photos) {
       seq.step();
       int64_t lease_id = std::stoll(seq.text(0));
@@ -508,7 +594,10 @@ std::vector<LeasedPhoto> SqliteStore::lease(const LeaseRequest& req) {
       upd.reset();
       if (lp.jobs.empty()) continue;
       path.bind(1, pid);
-      if (path.step()) lp.path = path.text(0);
+      if (path.step()) {
+        lp.path = path.opt_text(0).value_or("");
+        lp.content_hash = path.text(1);
+      }
       path.reset();
       out.push_back(std::move(lp));
     }
@@ -557,8 +646,15 @@ void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const
   Stmt del_emb(*db_, "DELETE FROM embeddings WHERE photo_id=?1 AND task=?2");
   del_emb.bind(1, photo_id).bind(2, task).run();
   if (!d.documents.empty()) {
-    Stmt ins(*db_, "INSERT INTO documents(photo_id, source, kind, text) VALUES (?1,?2,?3,?4)");
-    for (const auto& doc : d.documents) ins.bind(1, photo_id).bind(2, task).bind(3, doc.kind).bind(4, doc.text).run();
+    Stmt ins(*db_, "INSERT INTO documents(photo_id, source, kind, text, score, area) VALUES (?1,?2,?3,?4,?5,?6)");
+    for (const auto& doc : d.documents)
+      ins.bind(1, photo_id)
+          .bind(2, task)
+          .bind(3, doc.kind)
+          .bind(4, doc.text)
+          .bind(5, doc.score)
+          .bind(6, doc.area)
+          .run();
   }
   if (!d.faces.empty()) {
     Stmt ins(*db_,
@@ -773,6 +869,37 @@ std::vector<JobInfo> SqliteStore::jobs_of(int64_t photo_id) {
 
 // ---- results ----
 
+std::vector<JobChange> SqliteStore::job_changes(int64_t since_ms, size_t limit) {
+  return guarded("reading job changes", [&] {
+    Stmt s(*db_,
+           "SELECT id, photo_id, task, state, updated_ms FROM jobs WHERE updated_ms>?1 ORDER BY updated_ms, id "
+           "LIMIT ?2");
+    s.bind(1, since_ms).bind(2, int64_t(limit));
+    std::vector<JobChange> out;
+    while (s.step())
+      out.push_back({s.i64(0), s.i64(1), s.text(2), parse_job_state(s.text(3)).value_or(JobState::Queued), s.i64(4)});
+    return out;
+  });
+}
+
+std::optional<StoredResult> SqliteStore::result(int64_t photo_id, const std::string& task) {
+  return guarded("reading a result", [&]() -> std::optional<StoredResult> {
+    Stmt s(*db_, "SELECT value, models, updated_ms FROM results WHERE photo_id=?1 AND task=?2");
+    s.bind(1, photo_id).bind(2, task);
+    if (!s.step()) return std::nullopt;
+    return StoredResult{json::parse(s.text(0), nullptr, false), json::parse(s.text(1), nullptr, false), s.i64(2)};
+  });
+}
+
+TaskStamp SqliteStore::task_stamp(const std::string& task) {
+  return guarded("reading results", [&] {
+    Stmt s(*db_, "SELECT count(*), coalesce(max(updated_ms), 0) FROM results WHERE task=?1");
+    s.bind(1, task);
+    s.step();
+    return TaskStamp{s.i64(0), s.i64(1)};
+  });
+}
+
 std::map<std::string, StoredResult> SqliteStore::results(int64_t photo_id) {
   return guarded("reading results", [&] {
     Stmt s(*db_, "SELECT task, value, models, updated_ms FROM results WHERE photo_id=?1");
@@ -843,6 +970,18 @@ std::vector<std::pair<int64_t, std::string>> SqliteStore::photos_by_date(const s
     s.bind(1, prefix).bind(2, prefix + "~").bind(3, int64_t(limit));
     std::vector<std::pair<int64_t, std::string>> out;
     while (s.step()) out.emplace_back(s.i64(0), s.text(1));
+    return out;
+  });
+}
+
+std::vector<LabelHit> SqliteStore::photos_with_label(const std::string& label) {
+  return guarded("searching labels", [&] {
+    Stmt s(*db_,
+           "SELECT d.photo_id, d.score, d.area, p.width, p.height FROM documents d JOIN photos p ON p.id=d.photo_id "
+           "WHERE d.kind='label' AND d.text=?1 ORDER BY d.photo_id");
+    s.bind(1, label);
+    std::vector<LabelHit> out;
+    while (s.step()) out.push_back({s.i64(0), s.opt_f64(1), s.opt_f64(2), double(s.i64(3)) * double(s.i64(4))});
     return out;
   });
 }
@@ -1088,6 +1227,65 @@ std::vector<std::pair<int64_t, std::string>> SqliteStore::photos_of_people_named
       q.reset();
     }
     return out;
+  });
+}
+
+// ---- duplicates the user reviewed ----
+
+void SqliteStore::dismiss_duplicates(const std::vector<int64_t>& photo_ids) {
+  std::vector<int64_t> ids(photo_ids);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.size() < 2) return;
+  write("recording photos that are not duplicates", [&] {
+    Stmt s(*db_, "INSERT OR IGNORE INTO dupe_dismissals(a, b) VALUES (?1, ?2)");
+    for (size_t i = 0; i < ids.size(); ++i)
+      for (size_t j = i + 1; j < ids.size(); ++j) s.bind(1, ids[i]).bind(2, ids[j]).run();
+  });
+}
+
+std::vector<std::pair<int64_t, int64_t>> SqliteStore::dismissed_pairs() {
+  return guarded("reading reviewed duplicates", [&] {
+    Stmt s(*db_, "SELECT a, b FROM dupe_dismissals ORDER BY a, b");
+    std::vector<std::pair<int64_t, int64_t>> out;
+    while (s.step()) out.emplace_back(s.i64(0), s.i64(1));
+    return out;
+  });
+}
+
+// ---- API tokens ----
+
+int64_t SqliteStore::add_token(const std::string& name, const std::string& sha256) {
+  return write("storing a token", [&] {
+    Stmt s(*db_, "INSERT INTO tokens(name, sha256, created_ms) VALUES (?1, ?2, ?3)");
+    s.bind(1, name).bind(2, sha256).bind(3, now_ms()).run();
+    return db_->last_insert_id();
+  });
+}
+
+std::vector<TokenRow> SqliteStore::tokens() {
+  return guarded("listing tokens", [&] {
+    Stmt s(*db_, "SELECT id, name, sha256, created_ms FROM tokens ORDER BY id");
+    std::vector<TokenRow> out;
+    while (s.step()) out.push_back({s.i64(0), s.text(1), s.text(2), s.i64(3)});
+    return out;
+  });
+}
+
+std::optional<TokenRow> SqliteStore::token_by_sha256(const std::string& sha256) {
+  return guarded("checking a token", [&]() -> std::optional<TokenRow> {
+    Stmt s(*db_, "SELECT id, name, sha256, created_ms FROM tokens WHERE sha256=?1");
+    s.bind(1, sha256);
+    if (!s.step()) return std::nullopt;
+    return TokenRow{s.i64(0), s.text(1), s.text(2), s.i64(3)};
+  });
+}
+
+bool SqliteStore::revoke_token(int64_t id) {
+  return write("revoking a token", [&] {
+    Stmt s(*db_, "DELETE FROM tokens WHERE id=?1");
+    s.bind(1, id).run();
+    return db_->changes() > 0;
   });
 }
 

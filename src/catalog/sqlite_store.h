@@ -39,6 +39,8 @@ class SqliteStore final : public Store {
   void mark_missing(const std::vector<std::string>& paths) override;
   std::optional<Photo> photo(int64_t id) override;
   std::vector<int64_t> photo_ids() override;
+  std::vector<int64_t> photos_with_copies() override;
+  std::vector<PhotoSummary> list_photos(const PhotoQuery& q) override;
   void batch(const std::function<void()>& fn) override;
 
   int enqueue(int64_t photo_id, const std::vector<std::string>& tasks) override;
@@ -56,14 +58,18 @@ class SqliteStore final : public Store {
   std::optional<int64_t> next_due_ms(const std::vector<std::string>& tasks) override;
   std::vector<FailureRow> failures(size_t limit) override;
   std::vector<JobInfo> jobs_of(int64_t photo_id) override;
+  std::vector<JobChange> job_changes(int64_t since_ms, size_t limit) override;
 
   std::map<std::string, StoredResult> results(int64_t photo_id) override;
   std::vector<std::pair<int64_t, nlohmann::json>> results_of_task(const std::string& task) override;
+  std::optional<StoredResult> result(int64_t photo_id, const std::string& task) override;
+  TaskStamp task_stamp(const std::string& task) override;
   std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit) override;
   std::vector<DocumentHit> search_substrings(const std::vector<std::string>& substrings, const std::string& kind,
                                              const std::function<bool(const std::string&)>& keep,
                                              size_t limit) override;
   std::vector<std::pair<int64_t, std::string>> photos_by_date(const std::string& prefix, size_t limit) override;
+  std::vector<LabelHit> photos_with_label(const std::string& label) override;
   std::vector<FaceRow> faces_of(int64_t photo_id) override;
   std::vector<EmbeddingRow> embeddings(const std::string& model) override;
 
@@ -80,6 +86,14 @@ class SqliteStore final : public Store {
   void move_face(int64_t face_id, int64_t person_id) override;
   void reject_face(int64_t face_id, int64_t person_id) override;
   std::vector<std::pair<int64_t, std::string>> photos_of_people_named(const std::string& name) override;
+
+  void dismiss_duplicates(const std::vector<int64_t>& photo_ids) override;
+  std::vector<std::pair<int64_t, int64_t>> dismissed_pairs() override;
+
+  int64_t add_token(const std::string& name, const std::string& sha256) override;
+  std::vector<TokenRow> tokens() override;
+  std::optional<TokenRow> token_by_sha256(const std::string& sha256) override;
+  bool revoke_token(int64_t id) override;
 
  private:
   template <class F>

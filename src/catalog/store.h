@@ -87,7 +87,8 @@ struct Lease {
 // The jobs of one photo leased together, so that the photo is decoded once for all its tasks.
 struct LeasedPhoto {
   int64_t photo_id = 0;
-  std::string path;  // a current path of the photo; empty when every path is missing
+  std::string path;          // a current path of the photo; empty when every path is missing
+  std::string content_hash;  // the photo's identity (what thumbnails and other derived files are named by)
   std::vector<Lease> jobs;
 };
 
@@ -123,6 +124,14 @@ struct DocumentHit {
   std::string kind, text;
 };
 
+// A photo where the objects task saw a label: the best score and largest box of it (absent for a result stored
+// before they were kept), and the photo's area in displayed pixels.
+struct LabelHit {
+  int64_t photo_id = 0;
+  std::optional<double> score, area;
+  double photo_area = 0;
+};
+
 // A person: faces grouped by people clustering, named by the user.
 struct PersonRow {
   int64_t id = 0;
@@ -134,6 +143,47 @@ struct PersonRow {
 // One face's place after clustering: person 0 = none.
 struct FaceAssignment {
   int64_t face_id = 0, person_id = 0;
+};
+
+// A page of the photo list, newest first by the date taken (else the file's date), then by id.
+struct PhotoQuery {
+  size_t limit = 100;
+  // Start after this (date, id), the last row of the previous page (the cursor).
+  std::optional<std::pair<std::string, int64_t>> after;
+  std::string task, state;  // only photos with a job of this task (any task when empty) in this state
+  bool has_faces = false, has_text = false;
+  std::string label;     // only photos where the objects task saw this label
+  int64_t person = 0;    // only photos with a face of this person
+  std::string from, to;  // date range, inclusive, compared by prefix: "2019", "2019-07-04"
+};
+
+struct PhotoSummary {
+  int64_t id = 0;
+  std::string content_hash, path, date, format;  // date: taken_at, else the file's date
+  int width = 0, height = 0;
+  bool taken = false;  // the date is the EXIF date the photo was taken
+};
+
+// A job's state as of its last change, for an event stream.
+struct JobChange {
+  int64_t job_id = 0, photo_id = 0;
+  std::string task;
+  JobState state = JobState::Queued;
+  int64_t updated_ms = 0;
+};
+
+// How many results one task has and when the newest was written: enough to tell whether something built from
+// them (a duplicate index, a vector index) is still current.
+struct TaskStamp {
+  int64_t count = 0, updated_ms = 0;
+  friend bool operator==(const TaskStamp&, const TaskStamp&) = default;
+};
+
+// An API token: only its sha256 is stored.
+struct TokenRow {
+  int64_t id = 0;
+  std::string name, sha256;
+  int64_t created_ms = 0;
 };
 
 struct ScanStats;
@@ -159,6 +209,10 @@ class Store {
   virtual void mark_missing(const std::vector<std::string>& paths) = 0;
   virtual std::optional<Photo> photo(int64_t id) = 0;
   virtual std::vector<int64_t> photo_ids() = 0;
+  // Photos with more than one current path (byte-identical copies).
+  virtual std::vector<int64_t> photos_with_copies() = 0;
+  // Photos with a current path, newest first, filtered (see PhotoQuery).
+  virtual std::vector<PhotoSummary> list_photos(const PhotoQuery& q) = 0;
   // Runs fn in one write transaction (for batches of small writes, e.g. a scan). Nested calls join the outer one.
   virtual void batch(const std::function<void()>& fn) = 0;
 
@@ -193,11 +247,16 @@ class Store {
   virtual std::optional<int64_t> next_due_ms(const std::vector<std::string>& tasks) = 0;
   virtual std::vector<FailureRow> failures(size_t limit) = 0;
   virtual std::vector<JobInfo> jobs_of(int64_t photo_id) = 0;
+  // Jobs whose state changed after `since_ms` (by the clock of now_ms()), oldest change first.
+  virtual std::vector<JobChange> job_changes(int64_t since_ms, size_t limit) = 0;
 
   // ---- results and what is derived from them ----
   virtual std::map<std::string, StoredResult> results(int64_t photo_id) = 0;
   // Every stored result of one task: (photo id, result).
   virtual std::vector<std::pair<int64_t, nlohmann::json>> results_of_task(const std::string& task) = 0;
+  // One stored result, when there is one.
+  virtual std::optional<StoredResult> result(int64_t photo_id, const std::string& task) = 0;
+  virtual TaskStamp task_stamp(const std::string& task) = 0;
   // Full-text search over the derived documents (FTS5 MATCH syntax); best first.
   virtual std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit) = 0;
   // Documents of one kind holding every one of `substrings` (3 characters or more each; case-insensitive) anywhere,
@@ -209,6 +268,8 @@ class Store {
                                                      size_t limit) = 0;
   // Photos taken (or, without EXIF date, modified) on a date starting with `prefix` ("2019", "2019-07").
   virtual std::vector<std::pair<int64_t, std::string>> photos_by_date(const std::string& prefix, size_t limit) = 0;
+  // Every photo with an object label (exactly that label, as the objects task names it).
+  virtual std::vector<LabelHit> photos_with_label(const std::string& label) = 0;
   virtual std::vector<FaceRow> faces_of(int64_t photo_id) = 0;
   virtual std::vector<EmbeddingRow> embeddings(const std::string& model) = 0;
 
@@ -239,6 +300,18 @@ class Store {
   // Photos with a face of a person whose name matches `name` (case-insensitive; every word must match a word of
   // the name, a word ending in * as a prefix): (photo id, person's name).
   virtual std::vector<std::pair<int64_t, std::string>> photos_of_people_named(const std::string& name) = 0;
+
+  // ---- duplicates the user reviewed ----
+  // "Not duplicates": every pair of these photos is kept apart by duplicate grouping from now on.
+  virtual void dismiss_duplicates(const std::vector<int64_t>& photo_ids) = 0;
+  // The pairs kept apart, (a, b) with a < b.
+  virtual std::vector<std::pair<int64_t, int64_t>> dismissed_pairs() = 0;
+
+  // ---- API tokens (`darkroom token`, `darkroom serve`) ----
+  virtual int64_t add_token(const std::string& name, const std::string& sha256) = 0;
+  virtual std::vector<TokenRow> tokens() = 0;
+  virtual std::optional<TokenRow> token_by_sha256(const std::string& sha256) = 0;
+  virtual bool revoke_token(int64_t id) = 0;
 };
 
 }  // namespace dr::catalog

@@ -8,6 +8,7 @@
 
 #include "analyzers/task.h"
 #include "cli/cli.h"
+#include "util/sha256.h"
 
 namespace dr::cli {
 namespace {
@@ -40,6 +41,7 @@ nlohmann::json analyze_one(const std::string& path, std::vector<std::unique_ptr<
     analyzers::RunOptions ro;
     ro.embeddings = a.embeddings;
     ro.full_resolution = analyzers::redecoder(path, opts.limits);
+    if (a.tasks.find("thumbs") != std::string::npos) ro.content_hash = util::sha256_file(path);
     std::vector<std::string> errors;
     for (auto& t : tasks) {
       auto t1 = std::chrono::steady_clock::now();

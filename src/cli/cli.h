@@ -58,7 +58,9 @@ void print_json_line(const nlohmann::json& j);
   X(doctor)                  \
   X(probe)                   \
   X(clip)                    \
-  X(similar)
+  X(similar)                 \
+  X(serve)                   \
+  X(token)
 
 #define DARKROOM_DECLARE(name) void register_##name(CLI::App& app, Globals& g);
 DARKROOM_COMMANDS(DARKROOM_DECLARE)

@@ -1,22 +1,19 @@
-// Helpers shared by the library commands (init, add, work, status, show, search, dupes, retry).
+// Helpers shared by the library commands (init, add, work, status, show, search, dupes, retry, people, serve).
 #pragma once
 #include <memory>
-#include <optional>
 #include <string>
 
-#include "catalog/library.h"
-#include "catalog/store.h"
+#include "app/session.h"
 #include "cli/cli.h"
 
 namespace dr::cli {
 
 // --library, else $DARKROOM_LIBRARY (both in g.library), else ~/.local/share/darkroom.
 std::string library_dir(const Globals& g);
-// Opens the library or throws UserError saying how to create one.
-catalog::Library open_library(const Globals& g);
-// Opens its catalog; `write`: the command changes it, so a read-only library is refused up front.
-std::unique_ptr<catalog::Store> open_catalog(const catalog::Library& lib, bool write);
-// A photo named by a path (as catalogued: absolute) or by its id; throws UserError when unknown.
-int64_t resolve_photo(catalog::Store& store, const std::string& arg);
+// The app layer's configuration from the global options.
+app::Config app_config(const Globals& g);
+// Opens the library (app::Error saying how to create one); `write`: the command changes it, so a read-only library
+// is refused up front.
+std::unique_ptr<app::Session> open_session(const Globals& g, bool write);
 
 }  // namespace dr::cli

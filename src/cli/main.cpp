@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/session.h"
 #include "cli/cli.h"
 #include "image/decode.h"
 #include "runtime/model_store.h"
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     std::cerr << "darkroom: " << e.what() << "\n";
     return e.code();
+  } catch (const dr::app::Error& e) {
+    std::fflush(stdout);
+    std::cerr << "darkroom: " << e.what() << "\n";
+    return 2;
   } catch (const dr::runtime::ModelError& e) {
     std::fflush(stdout);
     std::cerr << "darkroom: " << e.what() << "\n";

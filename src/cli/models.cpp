@@ -16,11 +16,21 @@ nlohmann::json entry_json(const runtime::ModelStore& store, const runtime::Model
   for (auto& f : e.files) {
     auto c = store.check(f);
     installed = installed && c.sha256_ok;
-    files.push_back({{"name", f.name}, {"path", c.path}, {"sha256", f.sha256}, {"size", f.size}, {"url", f.url},
+    files.push_back({{"name", f.name},
+                     {"path", c.path},
+                     {"sha256", f.sha256},
+                     {"size", f.size},
+                     {"url", f.url},
                      {"status", status_word(c)}});
   }
-  return {{"id", e.id},           {"task", e.task},          {"role", e.role},   {"family", e.family},
-          {"licence", e.licence}, {"default", e.default_install}, {"installed", installed}, {"files", files}};
+  return {{"id", e.id},
+          {"task", e.task},
+          {"role", e.role},
+          {"family", e.family},
+          {"licence", e.licence},
+          {"default", e.default_install},
+          {"installed", installed},
+          {"files", files}};
 }
 
 std::vector<const runtime::ModelEntry*> selected(const runtime::ModelStore& store, const std::vector<std::string>& ids,
@@ -92,8 +102,9 @@ void register_models(CLI::App& app, Globals& g) {
     } else {
       for (auto& m : out)
         for (auto& f : m["files"])
-          std::printf("%-8s %s  %s\n", f["status"].get<std::string>().c_str(), m["id"].get<std::string>().c_str(),
-                      f.contains("error") ? f["error"].get<std::string>().c_str() : f["path"].get<std::string>().c_str());
+          std::printf(
+              "%-8s %s  %s\n", f["status"].get<std::string>().c_str(), m["id"].get<std::string>().c_str(),
+              f.contains("error") ? f["error"].get<std::string>().c_str() : f["path"].get<std::string>().c_str());
     }
     g.exit_code = bad ? 1 : 0;
   });

@@ -1,4 +1,5 @@
 // darkroom retry: puts failed and/or dead jobs back in the queue.
+#include "app/library_ops.h"
 #include "cli/library.h"
 
 namespace dr::cli {
@@ -14,14 +15,10 @@ void register_retry(CLI::App& app, Globals& g) {
   cmd->add_flag("--dead", a->dead, "jobs that ran out of attempts");
   cmd->add_option("photos", a->photos, "only these photos (paths or ids)");
   cmd->callback([&g, a] {
-    auto lib = open_library(g);
-    auto store = open_catalog(lib, true);
-    std::vector<catalog::JobState> states;
-    if (a->failed || !a->dead) states.push_back(catalog::JobState::Failed);
-    if (a->dead || !a->failed) states.push_back(catalog::JobState::Dead);
+    auto s = open_session(g, true);
     std::vector<int64_t> ids;
-    for (const auto& p : a->photos) ids.push_back(resolve_photo(*store, p));
-    int n = store->retry(states, ids);
+    for (const auto& p : a->photos) ids.push_back(app::resolve_photo(s->store(), p));
+    int n = app::retry(*s, a->failed, a->dead, ids);
     if (g.json)
       print_json_line({{"queued", n}});
     else

@@ -1,18 +1,15 @@
 // darkroom work: the worker pool over the library's queue. Each photo is decoded once for all its leased tasks;
 // results are stored with the job's completion. Ctrl-C stops leasing and lets the photos in hand finish.
-#include <spdlog/spdlog.h>
+#include "app/work.h"
+
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <thread>
 
-#include "analyzers/task.h"
 #include "cli/library.h"
-#include "jobs/analysis_runner.h"
 #include "jobs/progress.h"
 #include "jobs/signals.h"
-#include "jobs/worker_pool.h"
 
 namespace dr::cli {
 namespace {
@@ -25,104 +22,41 @@ struct WorkArgs {
 
 void run_work(Globals& g, const WorkArgs& a) {
   jobs::install_stop_handlers();
-  auto lib = open_library(g);
-  auto store = open_catalog(lib, true);
-  const auto& settings = lib.settings();
-  const auto& qs = settings["queue"];
-  int64_t lease_ms = int64_t(qs.value("lease_seconds", 60.0) * 1000);
-  jobs::Queue queue(*store, jobs::RetryPolicy::from_settings(settings), std::max<int64_t>(lease_ms, 100));
-
-  // The tasks this process can run: those with jobs in the library (or --tasks), whose models are installed.
-  std::vector<std::string> wanted;
-  try {
-    if (!a.tasks.empty()) wanted = analyzers::parse_task_list(a.tasks);
-  } catch (const std::invalid_argument& e) {
-    throw UserError(e.what());
-  }
-  if (wanted.empty()) {
-    for (const auto& [task, states] : store->counts().by_task) wanted.push_back(task);
-    // A worker that waits for work also takes the tasks `add` will queue: the library's, else every task whose
-    // models are installed.
-    if (!a.until_idle) {
-      std::vector<std::string> more;
-      const auto& s = lib.settings()["tasks"];
-      if (s.is_array() && !s.empty()) {
-        for (const auto& t : s)
-          if (t.is_string()) more.push_back(t.get<std::string>());
-      } else {
-        more = analyzers::available_tasks(model_store(g));
-      }
-      for (const auto& t : more)
-        if (std::find(wanted.begin(), wanted.end(), t) == wanted.end()) wanted.push_back(t);
-    }
-  }
-
   int workers = threads(g);
-  auto ro = runtime_options(g);
+  auto config = app_config(g);
   // Worker threads share the cores with ONNX Runtime's own threads: split them instead of oversubscribing.
-  ro.threads = std::max(1, int(std::max(1u, std::thread::hardware_concurrency())) / workers);
-  auto models = model_store(g);
-  runtime::Runtime rt(ro);
-  analyzers::TaskContext ctx{rt, models, settings.value("analyzers", nlohmann::json::object())};
-  std::vector<std::unique_ptr<analyzers::Task>> owned;
-  std::map<std::string, analyzers::Task*> tasks;
-  std::vector<std::string> names;
-  const auto& known = analyzers::known_tasks();
-  for (const auto& name : wanted) {
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      std::fprintf(stderr, "darkroom: the library has %s jobs but this darkroom does not know that task; skipped\n",
-                   name.c_str());
-      continue;
-    }
-    try {
-      owned.push_back(analyzers::make_task(name, ctx));
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "darkroom: %s jobs wait: %s\n", name.c_str(), e.what());
-      continue;
-    }
-    tasks[name] = owned.back().get();
-    names.push_back(name);
-    // A result made by other models than the installed ones is redone.
-    if (int n = store->requeue_stale(name, jobs::AnalysisRunner::models_json(*owned.back())))
-      std::fprintf(stderr, "darkroom: %d %s results were made by other models; queued again\n", n, name.c_str());
-  }
-  if (names.empty()) {
+  config.runtime.threads = app::inference_threads(workers);
+  app::Session s(config, true);
+  app::WorkOptions o;
+  o.until_idle = a.until_idle;
+  o.tasks = a.tasks;
+  o.max_pixels = a.max_pixels;
+  o.workers = workers;
+  o.stop_requested = jobs::stop_requested;
+  o.say = [](const std::string& m) { std::fprintf(stderr, "darkroom: %s\n", m.c_str()); };
+  app::Worker worker(s, o);
+  if (worker.tasks().empty()) {
     if (!g.quiet) std::fprintf(stderr, "darkroom: no task can run here; nothing to do\n");
     return;
   }
-
-  std::map<std::string, int> concurrency;
-  if (qs.contains("task_concurrency") && qs["task_concurrency"].is_object())
-    for (const auto& [k, v] : qs["task_concurrency"].items()) concurrency[k] = v.get<int>();
-  image::Limits limits;
-  limits.max_pixels = a.max_pixels;
-  jobs::AnalysisRunner runner(tasks, limits, concurrency);
-
-  jobs::PoolOptions po;
-  po.threads = workers;
-  po.until_idle = a.until_idle;
-  po.tasks = names;
-  po.stop_deadline_ms = int64_t(qs.value("stop_deadline_seconds", 30.0) * 1000);
-  po.stop_requested = jobs::stop_requested;
-  jobs::WorkerPool pool(queue, runner, po);
 
   auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<jobs::Progress> progress;
   if (!g.quiet) {
     progress = std::make_unique<jobs::Progress>(
         [&] {
-          jobs::ProgressSample s;
-          s.photos_done = pool.stats().photos;
-          s.failures = pool.stats().failed;
-          s.photos_remaining = store->pending_photos();
-          return s;
+          jobs::ProgressSample p;
+          p.photos_done = worker.stats().photos;
+          p.failures = worker.stats().failed;
+          p.photos_remaining = s.store().pending_photos();
+          return p;
         },
         ::isatty(STDERR_FILENO) != 0);
     progress->start();
   }
   jobs::PoolSummary summary;
   try {
-    summary = pool.run();
+    summary = worker.run();
   } catch (...) {
     if (progress) progress->stop();
     throw;
@@ -135,7 +69,7 @@ void run_work(Globals& g, const WorkArgs& a) {
   }
   if (progress) progress->stop();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto& st = pool.stats();
+  const auto& st = worker.stats();
   if (g.json) {
     print_json_line({{"photos", st.photos.load()},
                      {"done", st.done.load()},

@@ -237,6 +237,8 @@ Decoded finish(vips::VImage im, Info info, const DecodeOptions& opts) {
 
 }  // namespace
 
+void start_vips() { init_vips(); }
+
 Info read_info(const std::string& path, const Limits& limits) {
   init_vips();
   struct stat st;

@@ -58,6 +58,10 @@ void prepare_decoder();
 // photo).
 void warm_up();
 
+// Starts libvips (once per process) as decode() does; for the other users of libvips in image/ (thumbnail.h).
+// Throws Error when it cannot start.
+void start_vips();
+
 struct DecodeOptions {
   int max_side = 0;        // longest side at most this (0 = full size); JPEGs shrink on load (DCT scaling)
   bool autorotate = true;  // apply EXIF orientation (false: pixels as stored, as the PDQ reference does)

@@ -75,6 +75,7 @@ void AnalysisRunner::run(const catalog::LeasedPhoto& photo, const std::function<
   analyzers::RunOptions ro;
   ro.embeddings = true;
   ro.full_resolution = analyzers::redecoder(photo.path, limits_);
+  ro.content_hash = photo.content_hash;
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (cancelled()) {
       done(i, Outcome{Outcome::Released});

@@ -194,17 +194,6 @@ class PersonSignal : public Signal {
   }
 };
 
-struct Registry {
-  std::mutex mu;
-  std::vector<std::function<std::unique_ptr<Signal>()>> makers = {[] { return std::make_unique<TextSignal>(); },
-                                                                  [] { return std::make_unique<DateSignal>(); },
-                                                                  [] { return std::make_unique<PersonSignal>(); }};
-};
-Registry& registry() {
-  static Registry r;
-  return r;
-}
-
 }  // namespace
 
 std::string to_fts_query(const std::string& query, const std::string& join) {
@@ -226,23 +215,16 @@ std::vector<std::string> date_terms(const std::string& query) {
   return out;
 }
 
-void register_signal(std::function<std::unique_ptr<Signal>()> make) {
-  auto& r = registry();
-  std::lock_guard lock(r.mu);
-  r.makers.push_back(std::move(make));
-}
-
-std::vector<SearchHit> search_library(catalog::Store& store, const std::string& query, size_t limit) {
+std::vector<SearchHit> search_library(catalog::Store& store, const std::string& query, size_t limit,
+                                      const std::vector<Signal*>& extra) {
   if (terms_of(query).empty()) throw std::invalid_argument("the search query is empty; give some words or a date");
-  std::vector<std::function<std::unique_ptr<Signal>()>> makers;
-  {
-    auto& r = registry();
-    std::lock_guard lock(r.mu);
-    makers = r.makers;
-  }
+  TextSignal text;
+  DateSignal date;
+  PersonSignal person;
+  std::vector<Signal*> signals = {&text, &date, &person};
+  signals.insert(signals.end(), extra.begin(), extra.end());
   std::map<int64_t, SearchHit> merged;
-  for (const auto& make : makers) {
-    auto signal = make();
+  for (auto* signal : signals) {
     for (auto& h : signal->find(store, query, limit)) {
       auto& m = merged[h.photo_id];
       m.photo_id = h.photo_id;

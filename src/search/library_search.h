@@ -1,7 +1,7 @@
 // `search` over a library: every signal (words in photos, object labels, file names and people's names through
 // the full-text documents; dates) proposes photos with a score in (0, 1] and the lines that matched; the scores
-// are summed per photo. A later subsystem (CLIP ranking, people) adds its signal with register_signal() and the
-// command picks it up unchanged.
+// are summed per photo. Signals that need more than the catalog (object labels ranked from the stored detections,
+// CLIP with its model) are owned by the caller (app::Search keeps them for a process) and passed in.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -26,11 +26,10 @@ class Signal {
   virtual std::vector<SearchHit> find(catalog::Store& store, const std::string& query, size_t limit) = 0;
 };
 
-// Adds a signal to every later search (thread-safe; the built-in text and date signals are always there).
-void register_signal(std::function<std::unique_ptr<Signal>()> make);
-
-// Runs every signal and merges their hits, best first. Throws std::invalid_argument for an empty query.
-std::vector<SearchHit> search_library(catalog::Store& store, const std::string& query, size_t limit = 50);
+// Runs the built-in signals (words, dates, people's names) and `extra`, and merges their hits, best first. Throws
+// std::invalid_argument for an empty query.
+std::vector<SearchHit> search_library(catalog::Store& store, const std::string& query, size_t limit = 50,
+                                      const std::vector<Signal*>& extra = {});
 
 // The user's words as a safe FTS5 query: each word quoted (so punctuation cannot break the syntax), "double
 // quoted phrases" kept as phrases, a trailing * kept as a prefix query. join is " " (all words) or " OR ".

@@ -234,7 +234,12 @@ std::vector<DupePair> find_duplicate_pairs(const std::vector<HashEntry>& entries
 
 DupeResult find_duplicate_groups(const std::vector<HashEntry>& entries, const DupeOptions& opts) {
   DupeResult r;
-  const std::vector<DupePair> pairs = find_duplicate_pairs(entries, opts, &r.skipped_low_quality);
+  r.groups = group_pairs(find_duplicate_pairs(entries, opts, &r.skipped_low_quality));
+  return r;
+}
+
+std::vector<DupeGroup> group_pairs(const std::vector<DupePair>& pairs) {
+  std::vector<DupeGroup> groups;
   // Union-find over the distinct ids that appear in pairs.
   std::vector<int64_t> ids;
   for (const auto& p : pairs) {
@@ -246,17 +251,18 @@ DupeResult find_duplicate_groups(const std::vector<HashEntry>& entries, const Du
   auto slot = [&](int64_t id) { return size_t(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin()); };
   UnionFind uf(ids.size());
   for (const auto& p : pairs) uf.unite(slot(p.a), slot(p.b));
-  std::map<size_t, size_t> group_of_root;  // root slot -> index in r.groups; roots are the smallest slot
+  std::map<size_t, size_t> group_of_root;  // root slot -> index in groups; roots are the smallest slot
   for (size_t s = 0; s < ids.size(); s++) {
-    auto [it, fresh] = group_of_root.emplace(uf.find(s), r.groups.size());
-    if (fresh) r.groups.push_back(DupeGroup{{}, 0});
-    r.groups[it->second].ids.push_back(ids[s]);
+    auto [it, fresh] = group_of_root.emplace(uf.find(s), groups.size());
+    if (fresh) groups.push_back(DupeGroup{{}, 0});
+    groups[it->second].ids.push_back(ids[s]);
   }
   for (const auto& p : pairs) {
-    DupeGroup& g = r.groups[group_of_root[uf.find(slot(p.a))]];
+    DupeGroup& g = groups[group_of_root[uf.find(slot(p.a))]];
     g.max_distance = std::max(g.max_distance, p.distance);
+    g.pairs.push_back(p);
   }
-  return r;
+  return groups;
 }
 
 }  // namespace dr::search

@@ -34,8 +34,9 @@ struct DupePair {
 };
 
 struct DupeGroup {
-  std::vector<int64_t> ids;  // ascending
-  int max_distance;          // the largest distance of the matching pairs inside the group
+  std::vector<int64_t> ids;          // ascending
+  int max_distance;                  // the largest distance of the matching pairs inside the group
+  std::vector<DupePair> pairs = {};  // the matching pairs inside the group
 };
 
 struct DupeResult {
@@ -44,6 +45,8 @@ struct DupeResult {
 };
 
 DupeResult find_duplicate_groups(const std::vector<HashEntry>& entries, const DupeOptions& opts = {});
+// The connected components of matching pairs (two or more photos each), ordered by their first id.
+std::vector<DupeGroup> group_pairs(const std::vector<DupePair>& pairs);
 
 // Every matching pair once (a < b), sorted by (a, b), through the index; `skipped_low_quality` if not null gets
 // the number of entries left out for their quality. Uses up to `threads` threads (0: all cores).

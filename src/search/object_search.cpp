@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "analyzers/clip/clip_task.h"
@@ -23,24 +24,21 @@ class LabelSignal : public Signal {
   std::string name() const override { return "labels"; }
   std::vector<SearchHit> find(catalog::Store& store, const std::string& query, size_t limit) override {
     std::map<int64_t, SearchHit> by_photo;
-    std::vector<int64_t> order;
     for (const auto& m : labels_in_query(query)) {
-      // Label documents hold exactly the label; the phrase query also finds other text with those words, which
-      // is filtered out here.
-      for (const auto& d : store.search_documents(to_fts_query("\"" + m.label + "\""), limit * 20 + 200)) {
-        if (d.kind != "label" || d.text != m.label) continue;
-        auto [it, fresh] = by_photo.try_emplace(d.photo_id);
-        if (fresh) order.push_back(d.photo_id);
-        it->second.photo_id = d.photo_id;
-        it->second.score += 1;
-        it->second.matched.push_back("label: " + m.label + (m.words == m.label ? "" : " (" + m.words + ")"));
+      for (const auto& h : store.photos_with_label(m.label)) {
+        auto& hit = by_photo[h.photo_id];
+        hit.photo_id = h.photo_id;
+        hit.score += label_relevance(h);
+        std::string why = "label: " + m.label + (m.words == m.label ? "" : " (" + m.words + ")");
+        if (h.score) why += " " + two_decimals(*h.score);
+        hit.matched.push_back(why);
       }
     }
     std::vector<SearchHit> out;
-    for (auto id : order) out.push_back(std::move(by_photo[id]));
-    // Photos with more of the asked-for labels first; scores are (0, 1].
+    for (auto& [id, h] : by_photo) out.push_back(std::move(h));
+    // Photos with more of the asked-for labels, then surer and bigger detections, first; scores are (0, 1].
     std::stable_sort(out.begin(), out.end(), [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
-    double best = out.empty() ? 1 : out.front().score;
+    double best = out.empty() || !(out.front().score > 0) ? 1 : out.front().score;
     for (auto& h : out) h.score /= best;
     if (out.size() > limit) out.resize(limit);
     return out;
@@ -49,10 +47,10 @@ class LabelSignal : public Signal {
 
 class ClipSignal : public Signal {
  public:
-  ClipSignal(std::string models_dir, runtime::Options opts) : dir_(std::move(models_dir)), opts_(std::move(opts)) {}
+  explicit ClipSignal(ClipSources src) : src_(std::move(src)) {}
   std::string name() const override { return "clip"; }
   std::vector<SearchHit> find(catalog::Store& store, const std::string& query, size_t limit) override {
-    runtime::ModelStore models(dir_, runtime::Manifest::load(dir_));
+    const auto& models = src_.models();
     const runtime::ModelEntry* installed = nullptr;
     for (const auto* e : models.manifest().for_task("clip"))
       if (e->role == "encoder" && models.installed(*e)) {
@@ -60,10 +58,17 @@ class ClipSignal : public Signal {
         break;
       }
     if (!installed) return {};  // no CLIP model: the other signals answer alone
-    auto idx = load_embeddings(store, installed->id);
+    auto idx = src_.index(store, installed->id);
     if (!idx) return {};
-    runtime::Runtime rt(opts_);
-    auto model = analyzers::clip::load_model(rt, models, installed->id);
+    std::shared_ptr<analyzers::clip::Model> model;
+    {
+      std::lock_guard lock(mu_);
+      if (!model_ || model_id_ != installed->id) {
+        model_ = analyzers::clip::load_model(src_.runtime(), models, installed->id);
+        model_id_ = installed->id;
+      }
+      model = model_;
+    }
     auto text = model->encode_text(query);
     if (text.embedding.size() != size_t(idx->index->dim()))
       throw std::runtime_error("the stored CLIP embeddings have " + std::to_string(idx->index->dim()) +
@@ -80,16 +85,24 @@ class ClipSignal : public Signal {
   }
 
  private:
-  std::string dir_;
-  runtime::Options opts_;
+  ClipSources src_;
+  std::mutex mu_;
+  std::shared_ptr<analyzers::clip::Model> model_;
+  std::string model_id_;
 };
 
 }  // namespace
 
 std::unique_ptr<Signal> make_label_signal() { return std::make_unique<LabelSignal>(); }
 
-std::unique_ptr<Signal> make_clip_signal(const std::string& models_dir, const runtime::Options& rt_options) {
-  return std::make_unique<ClipSignal>(models_dir, rt_options);
+double label_relevance(const catalog::LabelHit& h) {
+  if (!h.score) return 0.5;
+  double share = h.area && h.photo_area > 0 ? std::clamp(*h.area / h.photo_area, 0.0, 1.0) : 0.0;
+  return std::clamp(*h.score, 0.0, 1.0) * (0.5 + 0.5 * std::sqrt(share));
+}
+
+std::unique_ptr<Signal> make_clip_signal(ClipSources sources) {
+  return std::make_unique<ClipSignal>(std::move(sources));
 }
 
 std::optional<std::vector<float>> EmbeddingIndex::vector_of(int64_t photo_id) const {
@@ -127,9 +140,7 @@ std::optional<std::string> clip_model_of(catalog::Store& store, int64_t photo_id
   return std::nullopt;
 }
 
-std::vector<SearchHit> similar_photos(catalog::Store& store, int64_t photo_id, size_t limit) {
-  auto model = clip_model_of(store, photo_id);
-  std::unique_ptr<EmbeddingIndex> idx = model ? load_embeddings(store, *model) : nullptr;
+std::vector<SearchHit> similar_photos(const EmbeddingIndex* idx, int64_t photo_id, size_t limit) {
   auto v = idx ? idx->vector_of(photo_id) : std::nullopt;
   if (!v)
     throw std::runtime_error("photo " + std::to_string(photo_id) +

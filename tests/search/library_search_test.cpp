@@ -132,8 +132,8 @@ class FixedSignal : public Signal {
 };
 
 TEST_F(SearchTest, ALaterSignalPlugsIn) {
-  register_signal([] { return std::make_unique<FixedSignal>(); });
-  auto hits = search_library(*store, "plugged");
+  FixedSignal fixed;
+  auto hits = search_library(*store, "plugged", 50, {&fixed});
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].photo_id, 7);
   EXPECT_EQ(hits[0].matched, std::vector<std::string>{"fixed: yes"});

@@ -38,6 +38,7 @@ struct JpegHeader {
   int width = 0, height = 0;  // as stored
   bool cmyk = false;          // CMYK or YCCK (Adobe-inverted, converted without colour management)
   bool grey = false;
+  bool ycbcr = false;  // YCbCr colours (the usual case)
 };
 // Throws image::Error when the header cannot be read or the image exceeds limits.max_pixels.
 JpegHeader jpeg_header(const uint8_t* data, size_t size, const std::string& name, const Limits& limits = {});
@@ -55,5 +56,15 @@ struct Pixels {
   std::vector<uint8_t> data;
 };
 Pixels decode_jpeg_full(const uint8_t* data, size_t size, const std::string& name, const Limits& limits = {});
+
+// The pixels of decode_jpeg_full() at the columns `xs` and rows `ys` only (any order, repeats allowed): a
+// xs.size() x ys.size() image, bit for bit what picking them out of the full decode gives. For YCbCr and greyscale
+// JPEGs it reads libjpeg's raw output (the same integer IDCT, before chroma upsampling and colour conversion) one
+// iMCU row (8 or 16 pixel rows) at a time, and upsamples and converts only the sampled pixels, with libjpeg's
+// arithmetic (its "fancy" interpolation for 2:1 chroma, replication for other factors, fixed-point YCbCr->RGB):
+// no full-size image is ever held. What PDQ's 512x512 nearest-neighbour sample of a 12-MP photo needs. Other JPEGs
+// (CMYK, RGB) go through the full decode. Coordinates must be inside the image.
+Pixels decode_jpeg_sampled(const uint8_t* data, size_t size, const std::string& name, const std::vector<int>& xs,
+                           const std::vector<int>& ys, const Limits& limits = {});
 
 }  // namespace dr::image

@@ -224,15 +224,20 @@ void luma_from_grey(const uint8_t* grey, int width, int height, size_t stride, f
   }
 }
 
+std::vector<int> nearest_positions(int side, int out) {
+  std::vector<int> pos(static_cast<size_t>(out));
+  for (int k = 0; k < out; k++) pos[size_t(k)] = int(int64_t(k) * side / out);
+  return pos;
+}
+
 std::vector<uint8_t> resize_nearest(const uint8_t* px, int width, int height, int channels, int out_w, int out_h) {
   std::vector<uint8_t> out(size_t(out_w) * out_h * channels);
-  std::vector<size_t> xs(static_cast<size_t>(out_w));
-  for (int x = 0; x < out_w; x++) xs[size_t(x)] = size_t(int64_t(x) * width / out_w) * channels;
+  const std::vector<int> xs = nearest_positions(width, out_w), ys = nearest_positions(height, out_h);
   uint8_t* o = out.data();
-  for (int y = 0; y < out_h; y++) {
-    const uint8_t* row = px + size_t(int64_t(y) * height / out_h) * width * channels;
-    for (int x = 0; x < out_w; x++)
-      for (int c = 0; c < channels; c++) *o++ = row[xs[size_t(x)] + c];
+  for (int y : ys) {
+    const uint8_t* row = px + size_t(y) * width * channels;
+    for (int x : xs)
+      for (int c = 0; c < channels; c++) *o++ = row[size_t(x) * channels + c];
   }
   return out;
 }

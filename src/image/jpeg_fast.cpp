@@ -199,37 +199,6 @@ JpegHeader jpeg_header(const uint8_t* data, size_t size, const std::string& name
   return hd;
 }
 
-Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name, int min_side, const Limits& limits) {
-  const JpegHeader hd = jpeg_header(data, size, name, limits);
-  // Scaling factors from the smallest up; the first that keeps both sides >= min_side wins.
-  static const tjscalingfactor kScales[] = {{1, 8}, {1, 4}, {1, 2}, {1, 1}};
-  tjscalingfactor sf = {1, 1};
-  for (const auto& s : kScales) {
-    if (TJSCALED(hd.width, s) >= min_side && TJSCALED(hd.height, s) >= min_side) {
-      sf = s;
-      break;
-    }
-  }
-  Grey g;
-  g.width = TJSCALED(hd.width, sf);
-  g.height = TJSCALED(hd.height, sf);
-  g.pixels.resize(size_t(g.width) * g.height);
-  if (hd.cmyk) {
-    std::vector<uint8_t> cmyk(g.pixels.size() * 4);
-    decompress(decompressor(), data, size, cmyk.data(), g.width, g.width * 4, g.height, TJPF_CMYK,
-               TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS, name);
-    uint8_t rgb[3];
-    for (size_t i = 0; i < g.pixels.size(); i++) {
-      cmyk_to_rgb(&cmyk[i * 4], rgb);
-      g.pixels[i] = uint8_t(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
-    }
-    return g;
-  }
-  decompress(decompressor(), data, size, g.pixels.data(), g.width, g.width, g.height, TJPF_GRAY,
-             TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS, name);
-  return g;
-}
-
 Pixels decode_jpeg_full(const uint8_t* data, size_t size, const std::string& name, const Limits& limits) {
   const JpegHeader hd = jpeg_header(data, size, name, limits);
   Pixels px;

@@ -242,27 +242,6 @@ std::vector<uint8_t> resize_nearest(const uint8_t* px, int width, int height, in
   return out;
 }
 
-std::vector<float> reduce_area(const float* in, int width, int height, int fx, int fy, int* out_w, int* out_h) {
-  const int ow = (width + fx - 1) / fx, oh = (height + fy - 1) / fy;
-  std::vector<float> out(size_t(ow) * oh, 0.0f);
-  std::vector<float> acc(static_cast<size_t>(ow));
-  for (int oy = 0; oy < oh; oy++) {
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    const int y0 = oy * fy, y1 = std::min(height, y0 + fy);
-    for (int y = y0; y < y1; y++) {
-      const float* r = in + size_t(y) * width;
-      for (int x = 0; x < width; x++) acc[size_t(x / fx)] += r[x];
-    }
-    for (int ox = 0; ox < ow; ox++) {
-      const int x0 = ox * fx, x1 = std::min(width, x0 + fx);
-      out[size_t(oy) * ow + ox] = acc[size_t(ox)] / float((x1 - x0) * (y1 - y0));
-    }
-  }
-  *out_w = ow;
-  *out_h = oh;
-  return out;
-}
-
 // ---- the hash ----
 
 void Hasher::downsample64(float* luma, int width, int height, float* out64x64) {

@@ -67,10 +67,6 @@ std::vector<int> nearest_positions(int side, int out);
 // pixels of nearest_positions(), as the reference's input path does.
 std::vector<uint8_t> resize_nearest(const uint8_t* px, int width, int height, int channels, int out_w, int out_h);
 
-// Area-averaging reduction of a float plane by an integer factor in each direction (the last partial block averages
-// what it has). Used by the fast path to bring a large plane near the size the hash needs.
-std::vector<float> reduce_area(const float* in, int width, int height, int fx, int fy, int* out_w, int* out_h);
-
 // The hashing core. Reuses its scratch buffers, so keep one per thread.
 class Hasher {
  public:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PDQ end to end beside its peers, with hyperfine: `djpeg -scale 1/8` (the JPEG decoding floor), `darkroom hash`
 # (fast path, 1 and 2 threads; --exact) and the reference hasher (facebook/ThreatExchange pdq/cpp, built here from
-# a checkout outside the repository with g++ and Debian's libjpeg/libpng), on the 12-MP phone photos, 1.6-MP and
+# a checkout outside the repository by bench/pdq_reference.sh), on the 12-MP phone photos, 1.6-MP and
 # 256x256 JPEGs and PNGs of ../shared/testdata/pdq; then peak memory with /usr/bin/time -v.
 #
 #   REF_REPO=/path/to/ThreatExchange(.git) bench/pdq_compare.sh      # figures go to BENCHMARKS.md, section PDQ
@@ -19,7 +19,6 @@ DARKROOM=${DARKROOM:-$ROOT/build/darkroom}
 SCRATCH=${SCRATCH:-/tmp/scratch/pdq-compare}
 REF_COMMIT=${REF_COMMIT:-baefb4ed67b6}
 RUNS=${RUNS:-10}
-REF=$SCRATCH/pdq-photo-hasher
 
 for tool in hyperfine djpeg /usr/bin/time g++; do
   command -v "$tool" > /dev/null || { echo "pdq_compare: $tool is missing (apt-get install hyperfine libjpeg-turbo-progs time g++)" >&2; exit 2; }
@@ -27,22 +26,8 @@ done
 [ -x "$DARKROOM" ] || { echo "pdq_compare: no $DARKROOM; build it first (cmake --build build --target darkroom)" >&2; exit 2; }
 mkdir -p "$SCRATCH"
 
-# ---- the reference, built once ----
-if [ ! -x "$REF" ]; then
-  [ -n "${REF_REPO:-}" ] || { echo "pdq_compare: set REF_REPO to a checkout of facebook/ThreatExchange" >&2; exit 2; }
-  src=$SCRATCH/src
-  rm -rf "$src" && mkdir -p "$src"
-  # Only the C++ sources and headers (git archive would also want the PDFs, which a partial mirror may lack).
-  git -C "$REF_REPO" ls-tree -r --name-only "$REF_COMMIT" pdq/cpp | grep -E '\.(cpp|h)$' | while read -r f; do
-    mkdir -p "$src/$(dirname "$f")"
-    git -C "$REF_REPO" show "$REF_COMMIT:$f" > "$src/$f"
-  done
-  (cd "$src/pdq/cpp" &&
-    g++ -std=c++14 -O3 -I../.. -I. -Dcimg_use_jpeg -Dcimg_use_png -Dcimg_display=0 bin/pdq-photo-hasher.cpp \
-      common/pdqhashtypes.cpp io/hashio.cpp common/pdqhamming.cpp hashing/pdqhashing.cpp \
-      downscaling/downscaling.cpp io/pdqio.cpp hashing/torben.cpp common/pdqutils.cpp \
-      -o "$REF" -ljpeg -lpng -lz -lpthread -lm)
-fi
+# ---- the reference, built once (bench/pdq_reference.sh) ----
+REF=$(SCRATCH=$SCRATCH REF_COMMIT=$REF_COMMIT "$ROOT/bench/pdq_reference.sh")
 echo "reference: $REF (facebook/ThreatExchange $REF_COMMIT, g++ -O3, libjpeg $(dpkg-query -W -f='${Version}' libjpeg62-turbo 2>/dev/null || echo '?'))"
 echo "darkroom:  $DARKROOM ($(git -C "$ROOT" rev-parse --short HEAD))"
 echo "machine:   $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -25,6 +25,9 @@ struct TaskContext {
 
 struct RunOptions {
   bool embeddings = false;  // include embedding vectors in the JSON (analyze --embeddings; always on in a library)
+  // The photo's file, when there is one: for a task that reads it itself (pdq hashes the pixels the reference
+  // hasher decodes, not the shared decode's). Empty for pixels that come from elsewhere.
+  std::string path;
   // Decodes the photo again at full resolution, displayed orientation, for a task that finds details too small in
   // the pixels it was given (text: lines a few pixels tall in a photo decoded smaller). Empty when there is no
   // file to read again; may throw image::Error.

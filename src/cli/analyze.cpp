@@ -39,6 +39,7 @@ nlohmann::json analyze_one(const std::string& path, std::vector<std::unique_ptr<
     j["width"] = img.info.display_width;
     j["height"] = img.info.display_height;
     analyzers::RunOptions ro;
+    ro.path = path;
     ro.embeddings = a.embeddings;
     ro.full_resolution = analyzers::redecoder(path, opts.limits);
     if (a.tasks.find("thumbs") != std::string::npos) ro.content_hash = util::sha256_file(path);

@@ -124,8 +124,8 @@ void register_hash(CLI::App& app, Globals& g) {
   CLI::App* cmd = app.add_subcommand(
       "hash", "PDQ hashes of photos: HASH,QUALITY,PATH lines like the reference hasher (exit status 1 if any failed)");
   cmd->add_flag("--exact", args->exact,
-                "the reference's own input path: full decode, nearest-neighbour 512x512, EXIF orientation ignored "
-                "(bit-identical to the reference on JPEGs; slower)");
+                "the reference's behaviour to the letter: EXIF orientation ignored (the photo as stored), JPEGs "
+                "decoded in full (slower); the default hashes the same pixels, as displayed");
   cmd->add_flag("--dihedral", args->dihedral,
                 "print the 8 dihedral hashes (original, rot90, rot180, rot270, flipX, flipY, flipPlus1, flipMinus1) "
                 "then QUALITY,PATH");

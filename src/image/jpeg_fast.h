@@ -1,6 +1,6 @@
 // The JPEG fast path: libjpeg-turbo's TurboJPEG API straight from the file's bytes, no libvips. Used where decode
-// speed is the point (PDQ hashing): the luma plane comes out of the decoder's own DCT scaling (1/8, 1/4, 1/2) with
-// no colour conversion, and the EXIF orientation is read by a small parser of our own. Every failure is an
+// speed is the point (PDQ hashing): the pixels PDQ samples are decoded without upsampling and converting the rest
+// (decode_jpeg_sampled), and the EXIF orientation is read by a small parser of our own. Every failure is an
 // image::Error naming the file.
 #pragma once
 #include <cstddef>
@@ -11,12 +11,6 @@
 #include "image/decode.h"
 
 namespace dr::image {
-
-// A single-channel 8-bit plane, rows top to bottom.
-struct Grey {
-  int width = 0, height = 0;
-  std::vector<uint8_t> pixels;  // width * height
-};
 
 // A JPEG file larger than this is refused before it is read (the largest real photos are a few hundred MB).
 inline constexpr uint64_t kMaxJpegFileBytes = uint64_t(1) << 30;
@@ -38,15 +32,10 @@ struct JpegHeader {
   int width = 0, height = 0;  // as stored
   bool cmyk = false;          // CMYK or YCCK (Adobe-inverted, converted without colour management)
   bool grey = false;
+  bool ycbcr = false;  // YCbCr colours (the usual case)
 };
 // Throws image::Error when the header cannot be read or the image exceeds limits.max_pixels.
 JpegHeader jpeg_header(const uint8_t* data, size_t size, const std::string& name, const Limits& limits = {});
-
-// Luma at the smallest DCT scale (1/8, 1/4, 1/2, 1) that keeps both sides at least `min_side` pixels (or at full
-// size when the image is smaller), as stored (no orientation). For YCbCr and greyscale JPEGs it is the decoder's Y
-// channel: chroma is never upsampled or converted. CMYK JPEGs go through RGB.
-Grey decode_jpeg_luma(const uint8_t* data, size_t size, const std::string& name, int min_side,
-                      const Limits& limits = {});
 
 // Full-size pixels as stored, with libjpeg's default accurate integer IDCT and fancy upsampling: the pixels the
 // PDQ reference hashes. RGB (channels 3), or channels 1 for a greyscale JPEG; CMYK is converted to RGB.
@@ -55,5 +44,15 @@ struct Pixels {
   std::vector<uint8_t> data;
 };
 Pixels decode_jpeg_full(const uint8_t* data, size_t size, const std::string& name, const Limits& limits = {});
+
+// The pixels of decode_jpeg_full() at the columns `xs` and rows `ys` only (any order, repeats allowed): a
+// xs.size() x ys.size() image, bit for bit what picking them out of the full decode gives. For YCbCr and greyscale
+// JPEGs it reads libjpeg's raw output (the same integer IDCT, before chroma upsampling and colour conversion) one
+// iMCU row (8 or 16 pixel rows) at a time, and upsamples and converts only the sampled pixels, with libjpeg's
+// arithmetic (its "fancy" interpolation for 2:1 chroma, replication for other factors, fixed-point YCbCr->RGB):
+// no full-size image is ever held. What PDQ's 512x512 nearest-neighbour sample of a 12-MP photo needs. Other JPEGs
+// (CMYK, RGB) go through the full decode. Coordinates must be inside the image.
+Pixels decode_jpeg_sampled(const uint8_t* data, size_t size, const std::string& name, const std::vector<int>& xs,
+                           const std::vector<int>& ys, const Limits& limits = {});
 
 }  // namespace dr::image

@@ -73,6 +73,7 @@ void AnalysisRunner::run(const catalog::LeasedPhoto& photo, const std::function<
     }
   }
   analyzers::RunOptions ro;
+  ro.path = photo.path;
   ro.embeddings = true;
   ro.full_resolution = analyzers::redecoder(photo.path, limits_);
   ro.content_hash = photo.content_hash;

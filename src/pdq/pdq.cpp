@@ -224,37 +224,21 @@ void luma_from_grey(const uint8_t* grey, int width, int height, size_t stride, f
   }
 }
 
-std::vector<uint8_t> resize_nearest(const uint8_t* px, int width, int height, int channels, int out_w, int out_h) {
-  std::vector<uint8_t> out(size_t(out_w) * out_h * channels);
-  std::vector<size_t> xs(static_cast<size_t>(out_w));
-  for (int x = 0; x < out_w; x++) xs[size_t(x)] = size_t(int64_t(x) * width / out_w) * channels;
-  uint8_t* o = out.data();
-  for (int y = 0; y < out_h; y++) {
-    const uint8_t* row = px + size_t(int64_t(y) * height / out_h) * width * channels;
-    for (int x = 0; x < out_w; x++)
-      for (int c = 0; c < channels; c++) *o++ = row[xs[size_t(x)] + c];
-  }
-  return out;
+std::vector<int> nearest_positions(int side, int out) {
+  std::vector<int> pos(static_cast<size_t>(out));
+  for (int k = 0; k < out; k++) pos[size_t(k)] = int(int64_t(k) * side / out);
+  return pos;
 }
 
-std::vector<float> reduce_area(const float* in, int width, int height, int fx, int fy, int* out_w, int* out_h) {
-  const int ow = (width + fx - 1) / fx, oh = (height + fy - 1) / fy;
-  std::vector<float> out(size_t(ow) * oh, 0.0f);
-  std::vector<float> acc(static_cast<size_t>(ow));
-  for (int oy = 0; oy < oh; oy++) {
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    const int y0 = oy * fy, y1 = std::min(height, y0 + fy);
-    for (int y = y0; y < y1; y++) {
-      const float* r = in + size_t(y) * width;
-      for (int x = 0; x < width; x++) acc[size_t(x / fx)] += r[x];
-    }
-    for (int ox = 0; ox < ow; ox++) {
-      const int x0 = ox * fx, x1 = std::min(width, x0 + fx);
-      out[size_t(oy) * ow + ox] = acc[size_t(ox)] / float((x1 - x0) * (y1 - y0));
-    }
+std::vector<uint8_t> resize_nearest(const uint8_t* px, int width, int height, int channels, int out_w, int out_h) {
+  std::vector<uint8_t> out(size_t(out_w) * out_h * channels);
+  const std::vector<int> xs = nearest_positions(width, out_w), ys = nearest_positions(height, out_h);
+  uint8_t* o = out.data();
+  for (int y : ys) {
+    const uint8_t* row = px + size_t(y) * width * channels;
+    for (int x : xs)
+      for (int c = 0; c < channels; c++) *o++ = row[size_t(x) * channels + c];
   }
-  *out_w = ow;
-  *out_h = oh;
   return out;
 }
 

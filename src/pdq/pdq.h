@@ -59,13 +59,13 @@ using Dct16 = std::array<float, 256>;
 void luma_from_rgb(const uint8_t* rgb, int width, int height, size_t stride, float* out);
 void luma_from_grey(const uint8_t* grey, int width, int height, size_t stride, float* out);
 
-// Nearest-neighbour resize of interleaved 8-bit pixels (`channels` per pixel) to out_w x out_h, sampling source
-// pixel floor(x * W / out_w) as the reference's input path does.
-std::vector<uint8_t> resize_nearest(const uint8_t* px, int width, int height, int channels, int out_w, int out_h);
+// The source columns (or rows) a nearest-neighbour resize from `side` to `out` pixels samples: floor(k * side / out)
+// for k = 0..out-1, as the reference's input path samples them.
+std::vector<int> nearest_positions(int side, int out);
 
-// Area-averaging reduction of a float plane by an integer factor in each direction (the last partial block averages
-// what it has). Used by the fast path to bring a large plane near the size the hash needs.
-std::vector<float> reduce_area(const float* in, int width, int height, int fx, int fy, int* out_w, int* out_h);
+// Nearest-neighbour resize of interleaved 8-bit pixels (`channels` per pixel) to out_w x out_h, sampling the
+// pixels of nearest_positions(), as the reference's input path does.
+std::vector<uint8_t> resize_nearest(const uint8_t* px, int width, int height, int channels, int out_w, int out_h);
 
 // The hashing core. Reuses its scratch buffers, so keep one per thread.
 class Hasher {

@@ -222,21 +222,16 @@ TEST(PdqInput, NearestResizeSamplesFloorOfScaledCoordinate) {
     for (int x = 0; x < 512; x++) EXPECT_EQ(out[size_t(y * 512 + x)], px[size_t((y * 3 / 2) * 1000 + x * 1000 / 512)]);
 }
 
-TEST(PdqInput, LumaAndAreaReduction) {
+TEST(PdqInput, LumaAndNearestPositions) {
   const uint8_t rgb[6] = {255, 0, 0, 10, 20, 30};
   float l[2];
   dr::pdq::luma_from_rgb(rgb, 2, 1, 6, l);
   EXPECT_FLOAT_EQ(l[0], 0.299f * 255);
   EXPECT_FLOAT_EQ(l[1], 0.299f * 10 + 0.587f * 20 + 0.114f * 30);
-  std::vector<float> in = {1, 3, 5, 7, 9, 11, 13, 15, 17};  // 3x3
-  int w, h;
-  auto r = dr::pdq::reduce_area(in.data(), 3, 3, 2, 2, &w, &h);
-  ASSERT_EQ(w, 2);
-  ASSERT_EQ(h, 2);
-  EXPECT_FLOAT_EQ(r[0], (1 + 3 + 7 + 9) / 4.0f);
-  EXPECT_FLOAT_EQ(r[1], (5 + 11) / 2.0f);
-  EXPECT_FLOAT_EQ(r[2], (13 + 15) / 2.0f);
-  EXPECT_FLOAT_EQ(r[3], 17.0f);
+  // floor(k * side / out): shrinking skips, enlarging repeats, and the products do not overflow int.
+  EXPECT_EQ(dr::pdq::nearest_positions(10, 4), (std::vector<int>{0, 2, 5, 7}));
+  EXPECT_EQ(dr::pdq::nearest_positions(3, 6), (std::vector<int>{0, 0, 1, 1, 2, 2}));
+  EXPECT_EQ(dr::pdq::nearest_positions(100'000, 512).back(), 99'804);
 }
 
 TEST(PdqHasher, TinyImagesGetNoHash) {

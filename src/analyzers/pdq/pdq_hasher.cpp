@@ -1,6 +1,5 @@
 #include "analyzers/pdq/pdq_hasher.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "image/jpeg_fast.h"
@@ -16,30 +15,14 @@ void check_size(int w, int h, const std::string& name) {
                        std::to_string(pdq::kMinHashableSide) + " needed)");
 }
 
-// Area-averages a float plane by an integer factor so that its longest side comes near kPdqWorkingSide, then
-// hashes it.
-pdq::Result hash_plane(std::vector<float>& luma, int w, int h, bool dihedral, pdq::Dihedral view, pdq::Hasher& hasher) {
-  const int f = std::max(w, h) / kPdqWorkingSide;
-  if (f >= 2) {
-    int rw = 0, rh = 0;
-    std::vector<float> r = pdq::reduce_area(luma.data(), w, h, f, f, &rw, &rh);
-    return hasher.hash_luma(r.data(), rw, rh, dihedral, view);
-  }
-  return hasher.hash_luma(luma.data(), w, h, dihedral, view);
-}
+bool needs_resize(int w, int h) { return w > pdq::kExactSide || h > pdq::kExactSide; }
 
-pdq::Result hash_rgb_view(const image::Rgb& rgb, bool dihedral, pdq::Dihedral view, pdq::Hasher& hasher,
-                          const std::string& name) {
-  check_size(rgb.width, rgb.height, name.empty() ? "image" : name);
-  std::vector<float> luma(size_t(rgb.width) * rgb.height);
-  pdq::luma_from_rgb(rgb.pixels.data(), rgb.width, rgb.height, size_t(rgb.width) * 3, luma.data());
-  return hash_plane(luma, rgb.width, rgb.height, dihedral, view, hasher);
-}
-
-// The reference's input: nearest-neighbour to 512x512 above 512, luma from RGB or grey.
-pdq::Result hash_exact_pixels(const uint8_t* px, int w, int h, int channels, bool dihedral, pdq::Hasher& hasher) {
+// The reference's input rule on 8-bit pixels (`channels` 1 or 3): nearest neighbour to 512x512 when a side
+// exceeds 512, luma in float, then the hash of that plane seen through `view`.
+pdq::Result hash_pixels(const uint8_t* px, int w, int h, int channels, bool dihedral, pdq::Dihedral view,
+                        pdq::Hasher& hasher) {
   std::vector<uint8_t> resized;
-  if (w > pdq::kExactSide || h > pdq::kExactSide) {
+  if (needs_resize(w, h)) {
     resized = pdq::resize_nearest(px, w, h, channels, pdq::kExactSide, pdq::kExactSide);
     px = resized.data();
     w = h = pdq::kExactSide;
@@ -49,7 +32,7 @@ pdq::Result hash_exact_pixels(const uint8_t* px, int w, int h, int channels, boo
     pdq::luma_from_grey(px, w, h, size_t(w), luma.data());
   else
     pdq::luma_from_rgb(px, w, h, size_t(w) * 3, luma.data());
-  return hasher.hash_luma(luma.data(), w, h, dihedral);
+  return hasher.hash_luma(luma.data(), w, h, dihedral, view);
 }
 
 PdqFileHash hash_decoded(const image::Decoded& d, const std::string& name, const PdqOptions& opts,
@@ -58,9 +41,8 @@ PdqFileHash hash_decoded(const image::Decoded& d, const std::string& name, const
   out.width = opts.exact ? d.info.stored_width : d.info.display_width;
   out.height = opts.exact ? d.info.stored_height : d.info.display_height;
   check_size(d.rgb.width, d.rgb.height, name);
-  out.result =
-      opts.exact ? hash_exact_pixels(d.rgb.pixels.data(), d.rgb.width, d.rgb.height, 3, opts.dihedral, hasher)
-                 : hash_rgb_view(d.rgb, opts.dihedral, pdq::dihedral_for_orientation(d.info.orientation), hasher, name);
+  const pdq::Dihedral view = opts.exact ? pdq::Dihedral::original : pdq::dihedral_for_orientation(d.info.orientation);
+  out.result = hash_pixels(d.rgb.pixels.data(), d.rgb.width, d.rgb.height, 3, opts.dihedral, view, hasher);
   return out;
 }
 
@@ -73,37 +55,42 @@ PdqFileHash hash_jpeg(const uint8_t* data, size_t size, const std::string& name,
     image::Pixels px = image::decode_jpeg_full(data, size, name, opts.limits);
     out.width = px.width;
     out.height = px.height;
-    out.result = hash_exact_pixels(px.data.data(), px.width, px.height, px.channels, opts.dihedral, hasher);
+    out.result =
+        hash_pixels(px.data.data(), px.width, px.height, px.channels, opts.dihedral, pdq::Dihedral::original, hasher);
     return out;
   }
   // The stored pixels are hashed and the EXIF orientation applied to the DCT coefficients: the reference's own
   // dihedral rule, so a rotated phone photo matches the reference's dihedral hash of it. (Rotating the pixels
   // first differs from that by up to ~18 bits on the exif-rotn photos: the reference's box filter is not
   // symmetric.)
-  image::Grey g = image::decode_jpeg_luma(data, size, name, opts.jpeg_min_side, opts.limits);
   const int orientation = image::jpeg_exif_orientation(data, size);
   const bool swap = orientation >= 5 && orientation <= 8;
   out.width = swap ? hd.height : hd.width;
   out.height = swap ? hd.width : hd.height;
-  std::vector<float> luma(g.pixels.size());
-  pdq::luma_from_grey(g.pixels.data(), g.width, g.height, size_t(g.width), luma.data());
-  out.result = hash_plane(luma, g.width, g.height, opts.dihedral, pdq::dihedral_for_orientation(orientation), hasher);
+  const image::Pixels px =
+      needs_resize(hd.width, hd.height)
+          ? image::decode_jpeg_sampled(data, size, name, pdq::nearest_positions(hd.width, pdq::kExactSide),
+                                       pdq::nearest_positions(hd.height, pdq::kExactSide), opts.limits)
+          : image::decode_jpeg_full(data, size, name, opts.limits);
+  out.result = hash_pixels(px.data.data(), px.width, px.height, px.channels, opts.dihedral,
+                           pdq::dihedral_for_orientation(orientation), hasher);
   return out;
 }
 
 image::DecodeOptions vips_options(const PdqOptions& opts) {
-  // As stored (no autorotate): the orientation is applied in the DCT domain, as for JPEGs.
+  // Full size, as stored (no autorotate): the orientation is applied in the DCT domain, as for JPEGs.
   image::DecodeOptions dopt;
   dopt.limits = opts.limits;
   dopt.autorotate = false;
-  dopt.max_side = opts.exact ? 0 : kPdqWorkingSide;
+  dopt.max_side = 0;
   return dopt;
 }
 
 }  // namespace
 
 pdq::Result pdq_hash_rgb(const image::Rgb& rgb, bool dihedral, pdq::Hasher& hasher, const std::string& name) {
-  return hash_rgb_view(rgb, dihedral, pdq::Dihedral::original, hasher, name);
+  check_size(rgb.width, rgb.height, name.empty() ? "image" : name);
+  return hash_pixels(rgb.pixels.data(), rgb.width, rgb.height, 3, dihedral, pdq::Dihedral::original, hasher);
 }
 
 PdqFileHash pdq_hash_buffer(const uint8_t* data, size_t size, const std::string& name, const PdqOptions& opts,

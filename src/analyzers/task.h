@@ -71,6 +71,16 @@ inline int decode_side(int side_so_far, int wanted) {
   return (side_so_far == 0 || wanted == 0) ? 0 : std::max(side_so_far, wanted);
 }
 
+// A photo decoded once for several tasks, and the options they run with: decoded at `side` (the largest any of them
+// wants, folded with decode_side; negative: no decode), its path, the full-resolution re-decoder and, when known, its
+// content hash. What `analyze` and the library's runner both do before running tasks. Throws image::Error.
+struct PhotoInput {
+  image::Decoded img;
+  RunOptions opts;
+};
+PhotoInput read_photo(const std::string& path, int side, const image::Limits& limits, bool embeddings,
+                      std::string content_hash = {});
+
 // Every task darkroom knows, in the order `analyze` runs them: pdq, faces, objects, text, clip.
 const std::vector<std::string>& known_tasks();
 // Throws std::invalid_argument ("unknown task 'x' (known: ...)") for an unknown name, and runtime::ModelError when

@@ -1,4 +1,5 @@
 // darkroom analyze: no catalog; one JSON object per file and line, in the order given (DESIGN.md's contract).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -31,18 +32,22 @@ nlohmann::json analyze_one(const std::string& path, std::vector<std::unique_ptr<
   nlohmann::json timings = nlohmann::json::object();
   try {
     auto t0 = std::chrono::steady_clock::now();
-    image::DecodeOptions opts;
-    opts.max_side = side;
-    opts.limits.max_pixels = a.max_pixels;
-    image::Decoded img = image::decode(path, opts);
+    image::Limits limits;
+    limits.max_pixels = a.max_pixels;
+    // The thumbs task names its files by the content hash; no other task needs it.
+    bool thumbs = std::any_of(tasks.begin(), tasks.end(), [](const auto& t) { return t->name() == "thumbs"; });
+    std::string hash;
+    try {
+      if (thumbs) hash = util::sha256_file(path);
+    } catch (const std::exception& e) {
+      throw image::Error(e.what());
+    }
+    auto in = analyzers::read_photo(path, side, limits, a.embeddings, hash);
+    const auto& img = in.img;
+    const auto& ro = in.opts;
     timings["decode"] = ms_since(t0);
     j["width"] = img.info.display_width;
     j["height"] = img.info.display_height;
-    analyzers::RunOptions ro;
-    ro.path = path;
-    ro.embeddings = a.embeddings;
-    ro.full_resolution = analyzers::redecoder(path, opts.limits);
-    if (a.tasks.find("thumbs") != std::string::npos) ro.content_hash = util::sha256_file(path);
     std::vector<std::string> errors;
     for (auto& t : tasks) {
       auto t1 = std::chrono::steady_clock::now();

@@ -1,37 +1,12 @@
 // darkroom models list | verify | install [ID...]
+#include "app/models.h"
+
 #include <iostream>
 
 #include "cli/cli.h"
 
 namespace dr::cli {
 namespace {
-
-const char* status_word(const runtime::FileCheck& c) {
-  return !c.present ? "missing" : (c.sha256_ok ? "ok" : "corrupt");
-}
-
-nlohmann::json entry_json(const runtime::ModelStore& store, const runtime::ModelEntry& e) {
-  nlohmann::json files = nlohmann::json::array();
-  bool installed = true;
-  for (auto& f : e.files) {
-    auto c = store.check(f);
-    installed = installed && c.sha256_ok;
-    files.push_back({{"name", f.name},
-                     {"path", c.path},
-                     {"sha256", f.sha256},
-                     {"size", f.size},
-                     {"url", f.url},
-                     {"status", status_word(c)}});
-  }
-  return {{"id", e.id},
-          {"task", e.task},
-          {"role", e.role},
-          {"family", e.family},
-          {"licence", e.licence},
-          {"default", e.default_install},
-          {"installed", installed},
-          {"files", files}};
-}
 
 std::vector<const runtime::ModelEntry*> selected(const runtime::ModelStore& store, const std::vector<std::string>& ids,
                                                  bool defaults_only) {
@@ -59,7 +34,7 @@ void register_models(CLI::App& app, Globals& g) {
   auto list_run = [&g] {
     auto store = model_store(g);
     nlohmann::json all = nlohmann::json::array();
-    for (auto& e : store.manifest().entries()) all.push_back(entry_json(store, e));
+    for (auto& e : store.manifest().entries()) all.push_back(app::model_json(store, e));
     if (g.json) {
       print_json_line({{"models_dir", store.dir()}, {"models", all}});
       return;
@@ -83,7 +58,7 @@ void register_models(CLI::App& app, Globals& g) {
     nlohmann::json out = nlohmann::json::array();
     bool bad = false;
     for (auto* e : selected(store, *ids_verify, false)) {
-      auto j = entry_json(store, *e);
+      auto j = app::model_json(store, *e);
       bool any_present = false;
       for (auto& f : j["files"]) any_present = any_present || f["status"] != "missing";
       if (ids_verify->empty() && !e->default_install && !any_present) continue;  // optional and absent: fine

@@ -54,29 +54,21 @@ void AnalysisRunner::run(const catalog::LeasedPhoto& photo, const std::function<
     if (it == tasks_.end()) continue;
     side = analyzers::decode_side(side, it->second->wanted_side());
   }
-  image::Decoded img;
-  if (side >= 0) {
-    image::DecodeOptions o;
-    o.max_side = side;
-    o.limits = limits_;
-    try {
-      img = image::decode(photo.path, o);
-    } catch (const image::Error& e) {
-      fail_all(e.what(), e.permanent());
-      return;
-    } catch (const std::bad_alloc&) {
-      fail_all("out of memory while decoding " + photo.path, false);
-      return;
-    } catch (const std::exception& e) {
-      fail_all(std::string("could not decode ") + photo.path + ": " + e.what(), false);
-      return;
-    }
+  analyzers::PhotoInput in;
+  try {
+    in = analyzers::read_photo(photo.path, side, limits_, true, photo.content_hash);
+  } catch (const image::Error& e) {
+    fail_all(e.what(), e.permanent());
+    return;
+  } catch (const std::bad_alloc&) {
+    fail_all("out of memory while decoding " + photo.path, false);
+    return;
+  } catch (const std::exception& e) {
+    fail_all(std::string("could not decode ") + photo.path + ": " + e.what(), false);
+    return;
   }
-  analyzers::RunOptions ro;
-  ro.path = photo.path;
-  ro.embeddings = true;
-  ro.full_resolution = analyzers::redecoder(photo.path, limits_);
-  ro.content_hash = photo.content_hash;
+  const auto& img = in.img;
+  const auto& ro = in.opts;
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (cancelled()) {
       done(i, Outcome{Outcome::Released});

@@ -183,7 +183,7 @@ UPDATE documents SET
           FROM results r, json_each(r.value) o
           WHERE r.photo_id=documents.photo_id AND r.task='objects' AND json_extract(o.value, '$.label')=documents.text)
   WHERE kind='label' AND source='objects';
-CREATE INDEX documents_kind ON documents(kind, text);
+CREATE INDEX documents_kind ON documents(kind, text, photo_id);
 CREATE TABLE dupe_dismissals(
   a INTEGER NOT NULL REFERENCES photos(id),
   b INTEGER NOT NULL REFERENCES photos(id),
@@ -485,7 +485,9 @@ std::vector<PhotoSummary> SqliteStore::list_photos(const PhotoQuery& q) {
       sql += " AND EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id=p.id AND j.task=?5)";
     if (q.has_faces) sql += " AND EXISTS (SELECT 1 FROM faces f WHERE f.photo_id=p.id)";
     if (q.has_text)
-      sql += " AND EXISTS (SELECT 1 FROM documents t WHERE t.photo_id=p.id AND t.source='text' AND t.kind='text')";
+      sql +=
+          " AND EXISTS (SELECT 1 FROM documents t INDEXED BY documents_photo WHERE t.photo_id=p.id AND t.source='text' "
+          "AND t.kind='text')";
     if (!q.label.empty())
       sql += " AND EXISTS (SELECT 1 FROM documents t WHERE t.kind='label' AND t.text=?6 AND t.photo_id=p.id)";
     if (q.person) sql += " AND EXISTS (SELECT 1 FROM faces f WHERE f.photo_id=p.id AND f.person_id=?7)";
@@ -922,13 +924,14 @@ std::vector<std::pair<int64_t, json>> SqliteStore::results_of_task(const std::st
   });
 }
 
-std::vector<DocumentHit> SqliteStore::search_documents(const std::string& q, size_t limit) {
+std::vector<DocumentHit> SqliteStore::search_documents(const std::string& q, size_t limit,
+                                                       const std::string& skip_kind) {
   return guarded("searching", [&] {
     Stmt s(*db_,
            "SELECT d.photo_id, -bm25(documents_fts), d.kind, d.text FROM documents_fts "
-           "JOIN documents d ON d.id=documents_fts.rowid WHERE documents_fts MATCH ?1 "
+           "CROSS JOIN documents d ON d.id=documents_fts.rowid WHERE documents_fts MATCH ?1 AND d.kind<>?3 "
            "ORDER BY bm25(documents_fts) LIMIT ?2");
-    s.bind(1, q).bind(2, int64_t(limit));
+    s.bind(1, q).bind(2, int64_t(limit)).bind(3, skip_kind);
     std::vector<DocumentHit> out;
     while (s.step()) out.push_back(DocumentHit{s.i64(0), s.f64(1), s.text(2), s.text(3)});
     return out;
@@ -950,8 +953,8 @@ std::vector<DocumentHit> SqliteStore::search_substrings(const std::vector<std::s
   return guarded("searching", [&] {
     // No LIMIT: `keep` decides, and a common word's first rows may all be refused.
     Stmt s(*db_,
-           "SELECT d.photo_id, d.kind, d.text FROM documents_trigram JOIN documents d ON d.id=documents_trigram.rowid "
-           "WHERE documents_trigram MATCH ?1 AND d.kind=?2");
+           "SELECT d.photo_id, d.kind, d.text FROM documents_trigram CROSS JOIN documents d "
+           "ON d.id=documents_trigram.rowid WHERE documents_trigram MATCH ?1 AND d.kind=?2");
     s.bind(1, q).bind(2, kind);
     std::vector<DocumentHit> out;
     while (out.size() < limit && s.step()) {

@@ -64,7 +64,8 @@ class SqliteStore final : public Store {
   std::vector<std::pair<int64_t, nlohmann::json>> results_of_task(const std::string& task) override;
   std::optional<StoredResult> result(int64_t photo_id, const std::string& task) override;
   TaskStamp task_stamp(const std::string& task) override;
-  std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit) override;
+  std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit,
+                                            const std::string& skip_kind) override;
   std::vector<DocumentHit> search_substrings(const std::vector<std::string>& substrings, const std::string& kind,
                                              const std::function<bool(const std::string&)>& keep,
                                              size_t limit) override;

@@ -257,8 +257,9 @@ class Store {
   // One stored result, when there is one.
   virtual std::optional<StoredResult> result(int64_t photo_id, const std::string& task) = 0;
   virtual TaskStamp task_stamp(const std::string& task) = 0;
-  // Full-text search over the derived documents (FTS5 MATCH syntax); best first.
-  virtual std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit) = 0;
+  // Full-text search over the derived documents (FTS5 MATCH syntax) but those of kind `skip_kind`; best first.
+  virtual std::vector<DocumentHit> search_documents(const std::string& fts_query, size_t limit,
+                                                    const std::string& skip_kind) = 0;
   // Documents of one kind holding every one of `substrings` (3 characters or more each; case-insensitive) anywhere,
   // inside words too, that `keep` accepts (asked of each candidate's text, in catalog order), up to `limit`;
   // unranked (score 0). For words that OCR glued together ("harbourwindow").

@@ -87,12 +87,13 @@ class TextSignal : public Signal {
     }
     std::string all = to_fts_query(words);
     if (all.empty()) return {};
-    auto docs = store.search_documents(all, limit * 4);
+    // Object labels are the label signal's (ranked by their detections), not words read in photos.
+    auto docs = store.search_documents(all, limit * 4, "label");
     // Scores: a line with every word 0.5 to 1 (by bm25, relative to the best), words glued together 0.45 (see
     // glued()), a photo with only some of the words 0 to 0.4.
     double base = 0.5, span = 0.5;
     if (docs.empty()) {
-      docs = store.search_documents(to_fts_query(words, " OR "), limit * 4);
+      docs = store.search_documents(to_fts_query(words, " OR "), limit * 4, "label");
       base = 0;
       span = 0.4;
     }

@@ -385,6 +385,10 @@ void HttpServer::Impl::accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;
     if (!ec) {
+      // A response's header and a file body go out in separate writes: without this, Nagle's algorithm holds the
+      // body back until the client acknowledges the header (up to 40 ms per request with delayed ACKs).
+      beast::error_code nd;
+      socket.set_option(tcp::no_delay(true), nd);
       auto c = std::make_shared<Conn>(std::move(socket), *this);
       if (open > size_t(opts.max_connections)) {
         c->refuse();

@@ -85,12 +85,12 @@ TEST_F(StoreTest, PhotosHaveSeveralPathsAndFileNamesAreSearchable) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->paths.size(), 2u);
   EXPECT_EQ(p->facts.width, 40);
-  auto hits = store->search_documents("sunset", 10);
+  auto hits = store->search_documents("sunset", 10, "");
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].photo_id, id);
   EXPECT_EQ(hits[0].kind, "file");
   store->mark_missing({dir / "copy/beach_sunset.jpg"});
-  EXPECT_TRUE(store->search_documents("sunset", 10).empty());
+  EXPECT_TRUE(store->search_documents("sunset", 10, "").empty());
   p = store->photo(id);
   EXPECT_EQ(p->paths.size(), 1u);
   EXPECT_EQ(p->missing_paths.size(), 1u);
@@ -152,8 +152,8 @@ TEST_F(StoreTest, CompleteWritesResultAndDerivedRowsOnlyForTheLeaseHolder) {
   ASSERT_EQ(r.count("text"), 1u);
   EXPECT_EQ(r["text"].value, fresh);
   EXPECT_EQ(r["text"].models, models);
-  EXPECT_TRUE(store->search_documents("old", 10).empty());
-  auto hits = store->search_documents("creme", 10);  // accents folded
+  EXPECT_TRUE(store->search_documents("old", 10, "").empty());
+  auto hits = store->search_documents("creme", 10, "");  // accents folded
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].text, "Crème brûlée menu");
   EXPECT_EQ(store->counts().jobs["done"], 1);
@@ -188,7 +188,14 @@ TEST_F(StoreTest, ReplacingAResultReplacesItsDerivedRows) {
   auto emb = store->embeddings("clip/b32");
   ASSERT_EQ(emb.size(), 1u);
   EXPECT_EQ(emb[0].vector, (std::vector<float>{0.6f, 0.8f}));
-  EXPECT_EQ(store->search_documents("cats", 10).size(), 1u);  // stemmed: plurals find the label
+  EXPECT_EQ(store->search_documents("cats", 10, "").size(), 1u);  // stemmed: plurals find the label
+  EXPECT_TRUE(store->search_documents("cats", 10, "label").empty());
+  auto with_label = store->photos_with_label("cat");
+  ASSERT_EQ(with_label.size(), 1u);
+  EXPECT_EQ(with_label[0].photo_id, id);
+  EXPECT_DOUBLE_EQ(*with_label[0].score, 0.8);
+  EXPECT_DOUBLE_EQ(*with_label[0].area, 1.0);
+  EXPECT_DOUBLE_EQ(with_label[0].photo_area, 40.0 * 30.0);
   // Re-run faces: the rows are replaced, not added.
   store->retry({JobState::Done}, {id});
   auto again = store->lease(req());
@@ -318,6 +325,76 @@ TEST(Library, InitCreatesAndOpenSaysHowToCreate) {
   auto lib = Library::open(dir / "lib");
   EXPECT_EQ(lib.settings()["queue"]["max_attempts"], 5);
   EXPECT_EQ(lib.open_store()->counts().photos, 0);
+}
+
+TEST_F(StoreTest, ThePhotoListPagesNewestFirstAndFilters) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 7; ++i) {
+    auto f = facts("hash-list-" + std::to_string(i));
+    if (i % 2) f.taken_at = "2019-0" + std::to_string(i) + "-01T10:00:00";  // others: the file's date, 2021-03-04
+    int64_t id = store->add_photo(f);
+    store->put_path(dir / ("l" + std::to_string(i) + ".jpg"), id, 100, 1, 1);
+    store->enqueue(id, {"pdq"});
+    ids.push_back(id);
+  }
+  PhotoQuery q;
+  q.limit = 3;
+  std::vector<int64_t> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto rows = store->list_photos(q);
+    for (const auto& r : rows) seen.push_back(r.id);
+    if (rows.size() < 3) break;
+    q.after = std::make_pair(rows.back().date, rows.back().id);
+  }
+  // The 2021 file dates first (ids descending), then the EXIF dates, newest first.
+  EXPECT_EQ(seen, (std::vector<int64_t>{ids[6], ids[4], ids[2], ids[0], ids[5], ids[3], ids[1]}));
+  PhotoQuery y;
+  y.from = "2019";
+  y.to = "2019-03";
+  auto r = store->list_photos(y);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].id, ids[3]);
+  EXPECT_TRUE(r[0].taken);
+  // A job state filter, and a missing photo is not listed.
+  auto l = store->lease(req());
+  ASSERT_FALSE(l.empty());
+  EXPECT_TRUE(store->fail(l[0].jobs[0], "bad", JobState::Failed, 0));
+  PhotoQuery failed;
+  failed.state = "failed";
+  ASSERT_EQ(store->list_photos(failed).size(), 1u);
+  EXPECT_EQ(store->list_photos(failed)[0].id, l[0].photo_id);
+  store->mark_missing({dir / "l0.jpg"});
+  EXPECT_EQ(store->list_photos({}).size(), 6u);
+}
+
+TEST_F(StoreTest, JobChangesStampsDismissalsAndTokens) {
+  int64_t a = photo("a.jpg"), b = photo("b.jpg");
+  int64_t before = now_ms() - 1;
+  EXPECT_EQ(store->task_stamp("pdq"), (TaskStamp{0, 0}));
+  auto l = store->lease(req());
+  ASSERT_TRUE(store->complete(l[0].jobs[0], {{"hash", "00"}, {"quality", 1}}, json::array()));
+  auto stamp = store->task_stamp("pdq");
+  EXPECT_EQ(stamp.count, 1);
+  EXPECT_GE(stamp.updated_ms, before);
+  auto changes = store->job_changes(before, 100);
+  ASSERT_FALSE(changes.empty());
+  EXPECT_EQ(changes.back().photo_id, l[0].photo_id);
+  EXPECT_EQ(changes.back().state, JobState::Done);
+  EXPECT_TRUE(store->job_changes(now_ms() + 1000, 100).empty());
+
+  store->dismiss_duplicates({b, a, b});
+  EXPECT_EQ(store->dismissed_pairs(), (std::vector<std::pair<int64_t, int64_t>>{{std::min(a, b), std::max(a, b)}}));
+  store->put_path(dir / "a-copy.jpg", a, 100, 1, 1);
+  EXPECT_EQ(store->photos_with_copies(), std::vector<int64_t>{a});
+
+  int64_t t = store->add_token("phone", std::string(64, 'e'));
+  ASSERT_TRUE(store->token_by_sha256(std::string(64, 'e')));
+  EXPECT_EQ(store->token_by_sha256(std::string(64, 'e'))->name, "phone");
+  EXPECT_FALSE(store->token_by_sha256(std::string(64, 'f')));
+  EXPECT_EQ(store->tokens().size(), 1u);
+  EXPECT_TRUE(store->revoke_token(t));
+  EXPECT_FALSE(store->revoke_token(t));
+  EXPECT_FALSE(store->token_by_sha256(std::string(64, 'e')));
 }
 
 }  // namespace

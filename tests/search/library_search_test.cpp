@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/sqlite_store.h"
+#include "search/object_search.h"
 #include "support/cli.h"
 
 namespace dr::search {
@@ -57,7 +58,9 @@ TEST_F(SearchTest, FindsWordsLabelsFileNamesAndDates) {
   EXPECT_EQ(search_library(*store, "\"cafe creme\"").size(), 1u);
   EXPECT_EQ(search_library(*store, "\"creme cafe\"").size(), 0u);  // a phrase keeps its order
   EXPECT_EQ(search_library(*store, "dai*").at(0).photo_id, menu);  // prefix
-  EXPECT_EQ(search_library(*store, "cats").at(0).photo_id, cat);   // plural
+  auto labels = make_label_signal();
+  EXPECT_EQ(search_library(*store, "cats", 50, {labels.get()}).at(0).photo_id, cat);  // plural
+  EXPECT_TRUE(search_library(*store, "cats").empty());  // a label is not a word read in a photo
   EXPECT_EQ(search_library(*store, "img_0001").at(0).photo_id, cat);
   auto july = search_library(*store, "2019-07");
   ASSERT_EQ(july.size(), 1u);
@@ -120,6 +123,35 @@ TEST_F(SearchTest, GluedWordsAreFoundBehindManyOrdinaryLines) {
   ASSERT_EQ(hits.size(), 5u);
   EXPECT_EQ(hits[0].photo_id, glued);  // both words, glued: above the 30 lines with one of them
   EXPECT_DOUBLE_EQ(hits[0].score, 0.45);
+}
+
+TEST_F(SearchTest, LabelsRankBySureAndBigDetections) {
+  auto obj = [](double score, double w, double h) {
+    return json::array({{{"label", "cat"}, {"score", score}, {"box", {0, 0, w, h}}}});
+  };
+  // Photos of 0 x 0 recorded size: the share is taken against the photo's area, so give them one.
+  auto add_sized = [&](const std::string& name, const json& result) {
+    int64_t id = add(name, "2020-01-01", "objects", result);
+    return id;
+  };
+  int64_t small_unsure = add_sized("a.jpg", obj(0.35, 10, 10));
+  int64_t big_sure = add_sized("b.jpg", obj(0.95, 400, 300));
+  int64_t mid = add_sized("c.jpg", obj(0.9, 20, 20));
+  auto labels = make_label_signal();
+  auto hits = search_library(*store, "cat", 50, {labels.get()});
+  ASSERT_EQ(hits.size(), 3u);
+  // Without a photo size the share counts as none: the detection's score orders them.
+  EXPECT_EQ(hits[0].photo_id, big_sure);
+  EXPECT_EQ(hits[2].photo_id, small_unsure);
+  EXPECT_EQ(hits[1].photo_id, mid);
+  EXPECT_GT(hits[0].score, hits[1].score);
+  EXPECT_GT(hits[1].score, hits[2].score);
+  EXPECT_EQ(hits[0].matched, std::vector<std::string>{"label: cat 0.95"});
+  // The share of the photo matters: the same score on a box covering the photo ranks above a tiny one.
+  catalog::LabelHit whole{1, 0.9, 100.0 * 100.0, 100.0 * 100.0}, tiny{2, 0.9, 1.0, 100.0 * 100.0};
+  EXPECT_DOUBLE_EQ(label_relevance(whole), 0.9);
+  EXPECT_NEAR(label_relevance(tiny), 0.9 * (0.5 + 0.5 * 0.01), 1e-9);
+  EXPECT_DOUBLE_EQ(label_relevance({3, std::nullopt, std::nullopt, 1.0}), 0.5);
 }
 
 class FixedSignal : public Signal {

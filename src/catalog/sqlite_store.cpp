@@ -173,6 +173,7 @@ END;
       // stored as sha256 only.
       R"sql(
 CREATE INDEX jobs_updated ON jobs(updated_ms);
+CREATE INDEX jobs_task_state ON jobs(task, state);
 CREATE INDEX results_task ON results(task, updated_ms);
 ALTER TABLE documents ADD COLUMN score REAL;
 ALTER TABLE documents ADD COLUMN area REAL;

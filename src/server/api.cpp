@@ -112,8 +112,10 @@ void need(const Request& r, std::initializer_list<const char*> methods) {
   fail(405, "use " + list + " here");
 }
 
-// A file that never changes under its name: cached for a year, revalidated by its ETag.
-Response immutable_file(const Request& r, const std::string& path, const std::string& etag, const char* type) {
+// A file that never changes under its name: cached for a year, revalidated by its ETag; sent from memory when the
+// cache holds it (`data`), else from disk.
+Response immutable_file(const Request& r, const std::string& path, const std::string& etag, const char* type,
+                        std::shared_ptr<const std::string> data = nullptr) {
   if (r.header("if-none-match").find(etag) != std::string::npos) {
     Response nm;
     nm.status = 304;
@@ -121,7 +123,10 @@ Response immutable_file(const Request& r, const std::string& path, const std::st
     return nm;
   }
   Response f;
-  f.file = path;
+  if (data)
+    f.shared = std::move(data);
+  else
+    f.file = path;
   f.header("Content-Type", type).header("ETag", etag).header("Cache-Control", "private, max-age=31536000, immutable");
   return f;
 }
@@ -340,10 +345,9 @@ Response Api::add(const Request& r) {
 Response Api::thumb(const Request& r, const std::string& hash, const std::string& size) {
   auto path = analyzers::thumbnail_path(s_.thumbs_dir(), hash, size);
   if (!path) fail(404, "no such thumbnail (a thumbnail is named by the photo's content_hash, then grid or preview)");
-  struct stat st {};
-  if (::stat(path->c_str(), &st) != 0)
-    fail(404, "this photo has no " + size + " thumbnail yet; the thumbs task makes it (darkroom work)");
-  return immutable_file(r, *path, "\"" + hash + "-" + size + "\"", "image/webp");
+  auto data = files_.get(*path);
+  if (!data) fail(404, "this photo has no " + size + " thumbnail yet; the thumbs task makes it (darkroom work)");
+  return immutable_file(r, *path, "\"" + hash + "-" + size + "\"", "image/webp", std::move(data));
 }
 
 Response Api::original(const Request& r, int64_t id) {
@@ -395,7 +399,7 @@ Response Api::face_thumb(const Request& r, int64_t face_id) {
     fs::rename(tmp, crop_path, ec);
     if (ec) fail(500, "cannot write the face crop " + crop_path.string() + ": " + ec.message());
   }
-  return immutable_file(r, crop_path.string(), etag, "image/webp");
+  return immutable_file(r, crop_path.string(), etag, "image/webp", files_.get(crop_path.string()));
 }
 
 Response Api::people(const Request& r, const std::vector<std::string>& seg) {

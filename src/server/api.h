@@ -9,6 +9,7 @@
 #include "app/session.h"
 #include "server/access.h"
 #include "server/events.h"
+#include "server/file_cache.h"
 #include "server/http.h"
 
 namespace dr::server {
@@ -38,6 +39,7 @@ class Api {
   Access& access_;
   EventHub& events_;
   ApiOptions o_;
+  FileCache files_;
 };
 
 }  // namespace dr::server

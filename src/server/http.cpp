@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <cctype>
 #include <deque>
 #include <mutex>
@@ -285,6 +286,16 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void write(Response r, bool keep, bool head) {
     auto self = shared_from_this();
     stream_.expires_after(std::chrono::seconds(60));
+    if (r.shared && r.file.empty()) {
+      auto m = std::make_shared<http::response<http::span_body<const char>>>();
+      fill(*m, r, keep);
+      if (!head) m->body() = http::span_body<const char>::value_type(r.shared->data(), r.shared->size());
+      m->content_length(r.shared->size());
+      auto hold = r.shared;
+      http::async_write(stream_, *m,
+                        [self, m, hold, keep](beast::error_code ec, size_t) { self->after_write(ec, keep); });
+      return;
+    }
     if (!r.file.empty() && r.status == 200) {
       beast::error_code ec;
       http::file_body::value_type body;

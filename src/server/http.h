@@ -40,6 +40,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type among them
   std::string body;
   std::string file;  // when not empty: the body is this file, read from disk as it is sent
+  // When set (and `file` empty): the body is these bytes, shared with a cache, sent without a copy.
+  std::shared_ptr<const std::string> shared;
   // When set, the response is an event stream (text/event-stream): the headers are sent, then the connection stays
   // open and this is called once with its sink.
   std::function<void(std::shared_ptr<EventSink>)> stream;

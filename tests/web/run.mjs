@@ -190,6 +190,49 @@ test('merging two people leaves one', async ({ page, ctx }) => {
   if (named.length === 1) assert.equal(kept[0].name, named[0].name);
 });
 
+test('on a person\'s page, "not this person" takes a face away', async ({ page, ctx }) => {
+  const list = await (await page.request.get(`${ctx.url}/api/people`)).json();
+  const person = list.people.reduce((a, b) => (b.faces > a.faces ? b : a));
+  assert.ok(person.faces >= 2, `the largest person has ${person.faces} faces`);
+  await page.goto(`${ctx.url}/people/${person.id}`);
+  await page.waitForSelector('.faces-grid li', { timeout: WAIT });
+  assert.equal(await page.locator('.faces-grid li').count(), person.faces);
+  const face = await page.getAttribute('.faces-grid li', 'data-face');
+  await page.locator(`.faces-grid li[data-face="${face}"]`).getByRole('button', { name: /^Not / }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('.faces-grid li').length === n, person.faces - 1, { timeout: WAIT });
+  const after = await (await page.request.get(`${ctx.url}/api/people/${person.id}`)).json();
+  assert.equal(after.faces.length, person.faces - 1);
+  assert.ok(!after.faces.some((f) => String(f.face) === face));
+});
+
+test('a duplicates group marked "not duplicates" is gone, and stays gone', async ({ page, ctx }) => {
+  await page.goto(`${ctx.url}/dupes`);
+  await page.waitForSelector('.dupe-group', { timeout: WAIT });
+  const before = await page.$$eval('.dupe-group', (gs) => gs.map((g) => g.dataset.key));
+  const key = before[0];
+  await page.locator(`.dupe-group[data-key="${key}"]`).getByRole('button', { name: 'Not duplicates' }).click();
+  await page.waitForSelector(`.dupe-group[data-key="${key}"]`, { state: 'detached', timeout: WAIT });
+  await page.reload();
+  await page.waitForSelector('.dupes .count:not(:empty)', { timeout: WAIT });
+  await page.waitForFunction(() => !document.querySelector('.dupes .count').textContent.includes('Loading'), null, { timeout: WAIT });
+  const after = await page.$$eval('.dupe-group', (gs) => gs.map((g) => g.dataset.key));
+  assert.deepEqual(after, before.slice(1));
+});
+
+test('a folder is added from the jobs page, only under the roots', async ({ page, ctx }) => {
+  await page.goto(`${ctx.url}/jobs`);
+  await page.waitForSelector('#add-path', { timeout: WAIT });
+  assert.ok((await page.textContent('.add label')).includes(ctx.photos), 'the page names the folder it may add from');
+  await page.fill('#add-path', '/etc');
+  await page.getByRole('button', { name: 'Add' }).click();
+  await page.waitForSelector('.add .error', { timeout: WAIT });
+  assert.match(await page.textContent('.add .error'), /only be added from the library's folders/);
+  await page.fill('#add-path', ctx.photos);
+  await page.getByRole('button', { name: 'Add' }).click();
+  await page.waitForSelector('.add [role="status"]', { timeout: WAIT });
+  assert.match(await page.textContent('.add [role="status"]'), new RegExp(`Found ${ctx.names.length} photos: 0 new`));
+});
+
 test('progress moves while work runs', async ({ page, ctx }) => {
   const dir = tempDir('darkroom-web-work-');
   try {
@@ -276,7 +319,7 @@ async function main() {
     console.log(`library of ${lib.names.length} photos analysed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     server = await lib.dr.serve(['--no-work', '--root', lib.photos]);
     browser = await launchBrowser();
-    const ctx = { url: server.url, names: lib.names, dr: lib.dr, opts };
+    const ctx = { url: server.url, names: lib.names, photos: fs.realpathSync(lib.photos), dr: lib.dr, opts };
     for (const t of chosen) {
       const started = Date.now();
       const contexts = [];

@@ -8,6 +8,8 @@ import { thumbUrl } from './api.js';
 const GAP = 4;
 const HEADER = 44;
 const GROUP_END = 12;
+const FAST = 5000; // px/s: faster, thumbnails wait
+const SETTLE = 200; // ms of slower scrolling before they are asked for
 
 function aspect(p) {
   if (!(p.width > 0 && p.height > 0)) return 1;
@@ -30,6 +32,7 @@ export class TimelineGrid {
     this.height = 0;
     this.rendered = new Map(); // row index -> element
     this.missing = new Set(); // ids of photos whose thumbnail was not there
+    this.deferred = new Set(); // images whose thumbnail waits for the scrolling to slow down
     this.width = 0;
     this.raf = 0;
     this.schedule = () => {
@@ -53,6 +56,7 @@ export class TimelineGrid {
     this.resizeObserver.disconnect();
     this.root.removeEventListener('keydown', this.onKey);
     if (this.raf) cancelAnimationFrame(this.raf);
+    clearTimeout(this.settle);
     this.clear();
   }
 
@@ -211,6 +215,20 @@ export class TimelineGrid {
   update() {
     if (!this.width) return;
     const { top, bottom } = this.viewport();
+    // Flung faster than a few screens a second, the rows that pass ask for no thumbnail until the page has been slow
+    // for a moment: the rows where it stops are then not queued behind those it passed.
+    const now = performance.now();
+    const speed = this.lastTop === undefined ? 0 : (Math.abs(top - this.lastTop) * 1000) / Math.max(1, now - this.lastT);
+    this.lastTop = top;
+    this.lastT = now;
+    if (speed > FAST) this.fastUntil = now + SETTLE;
+    this.fast = now < (this.fastUntil || 0);
+    clearTimeout(this.settle);
+    if (this.deferred.size) {
+      if (this.deferred.size > 500) for (const img of this.deferred) if (!img.isConnected) this.deferred.delete(img);
+      if (this.fast) this.settle = setTimeout(() => this.schedule(), this.fastUntil - now + 10);
+      else this.loadDeferred();
+    }
     const over = window.innerHeight * 0.75;
     const from = this.rowAt(top - over);
     let to = from;
@@ -290,8 +308,19 @@ export class TimelineGrid {
         a.appendChild(s);
       }
     };
-    img.src = thumbUrl(p.content_hash, 'grid');
+    const src = thumbUrl(p.content_hash, 'grid');
+    if (this.fast) {
+      img.dataset.src = src;
+      this.deferred.add(img);
+    } else {
+      img.src = src;
+    }
     a.appendChild(img);
+  }
+
+  loadDeferred() {
+    for (const img of this.deferred) if (img.isConnected) img.src = img.dataset.src;
+    this.deferred.clear();
   }
 
   // The thumbs task made this photo's thumbnail: a cell that showed its name shows the picture.

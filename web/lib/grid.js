@@ -75,10 +75,13 @@ export class TimelineGrid {
       this.indexOf.set(p.id, this.photos.length);
       this.photos.push(p);
     }
+    const first = this.photos.length === photos.length;
     this.more = more;
     this.root.dataset.loaded = this.photos.length;
     // The last group may go on in the new page: it is laid out again, with everything after it.
     this.layout(Math.max(0, this.groups.length - 1));
+    // The first screen's thumbnails are asked for now, not a frame later.
+    if (first) this.update();
   }
 
   setGroupBy(groupBy) {

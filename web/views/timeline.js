@@ -1,6 +1,6 @@
 // The timeline: every photo, newest first, grouped by day or month, a page of the photo list at a time as one
 // scrolls (GET /api/photos with its cursor), in a virtualised grid (lib/grid.js).
-import { html, useEffect, useRef, useState } from '../lib/ui.js';
+import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib/ui.js';
 import { api, qs } from '../lib/api.js';
 import { TimelineGrid } from '../lib/grid.js';
 import { listen, startEvents } from '../lib/events.js';
@@ -17,7 +17,8 @@ export function Timeline() {
   const [groupBy, setGroupBy] = useState(localStorage.getItem('darkroom.groupBy') || 'day');
   const [state, setState] = useState({ loaded: 0, done: false, error: null, total: null, changed: false });
 
-  useEffect(() => {
+  // A layout effect: the grid exists, and asks for its first page, before the first paint, not after it.
+  useLayoutEffect(() => {
     let next = null;
     let loading = false;
     let more = true;

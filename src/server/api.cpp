@@ -192,6 +192,10 @@ Response Api::route(const Request& r) {
     return json_response(200, {{"queued", app::retry(s_, failed, dead, ids)}});
   }
   if (what == "photos") return photos(r, seg);
+  if (what == "roots" && n == 2) {
+    need(r, {"GET", "HEAD"});
+    return json_response(200, {{"roots", o_.roots}});
+  }
   if (what == "thumbs" && n == 4) {
     need(r, {"GET", "HEAD"});
     return thumb(r, seg[2], seg[3]);

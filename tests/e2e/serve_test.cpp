@@ -279,6 +279,10 @@ TEST_F(Serve, ChangesNeedPostAndTheCustomHeaderFromThisOrigin) {
 }
 
 TEST_F(Serve, AddingPhotosStaysInsideTheRoots) {
+  // The page names the folders it may add from: the roots, symlinks resolved.
+  auto roots = http_get(port(), "/api/roots");
+  ASSERT_EQ(roots.status, 200) << roots.body;
+  EXPECT_EQ(roots.json(), json({{"roots", {fs::canonical(photos()).string()}}}));
   // Outside the roots, by an absolute path, by .., or through a symlink: refused before anything is read.
   for (const std::string& p :
        {std::string("/etc"), std::string(*dir_ / "outside"), photos() + "/../outside", photos() + "/link-out",

@@ -20,6 +20,7 @@
 #include "catalog/library.h"
 #include "image/decode.h"
 #include "image/thumbnail.h"
+#include "jobs/queue.h"
 #include "util/sha256.h"
 
 namespace fs = std::filesystem;
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   dr::catalog::Library::create(dir);
   auto lib = dr::catalog::Library::open(dir);
   auto store = lib.open_store();
+  dr::jobs::Queue queue(*store);
   std::string thumbs = (fs::path(dir) / "thumbs").string();
 
   // The real thumbnails every synthetic photo's files link to.
@@ -120,7 +122,7 @@ int main(int argc, char** argv) {
         int64_t id = store->add_photo(f);
         std::string path = "/bench/photos/" + std::string(date, 4) + "/IMG_" + std::to_string(i) + ".jpg";
         store->put_path(path, id, f.size, int64_t(i), 1);
-        store->enqueue(id, tasks);
+        queue.enqueue(id, tasks);
         made.emplace_back(id, &src);
         for (const char* size : {"grid", "preview"}) {
           auto link = *dr::analyzers::thumbnail_path(thumbs, f.content_hash, size);
@@ -130,10 +132,7 @@ int main(int argc, char** argv) {
       }
       // Every job done, with a result.
       for (;;) {
-        dr::catalog::LeaseRequest req;
-        req.owner = "make_library";
-        req.max_photos = 1000;
-        auto leased = store->lease(req);
+        auto leased = queue.lease("make_library", 1000, {});
         if (leased.empty()) break;
         for (const auto& lp : leased) {
           const Source* src = nullptr;
@@ -168,7 +167,7 @@ int main(int argc, char** argv) {
             } else {
               r = src->result;
             }
-            store->complete(l, r, json::array());
+            queue.complete(l, r, json::array());
           }
         }
       }

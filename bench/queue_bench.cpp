@@ -41,7 +41,7 @@ void fill(SqliteStore& store, int photos, const std::vector<std::string>& tasks,
     store.batch([&] {
       int64_t id = store.add_photo(f);
       store.put_path("/p/" + std::to_string(first + i) + ".jpg", id, 1, 1, 1);
-      store.enqueue(id, tasks);
+      dr::jobs::Queue(store).enqueue(id, tasks);
     });
   }
 }
@@ -76,7 +76,7 @@ void BM_LeaseComplete(benchmark::State& state) {
     auto got = q.lease("bench/1/0", 1, {});
     if (got.empty()) {
       state.PauseTiming();
-      store->retry({dr::catalog::JobState::Done}, {});
+      q.retry({dr::catalog::JobState::Done}, {});
       state.ResumeTiming();
       continue;
     }

@@ -27,7 +27,8 @@ say() { printf '[setup] %s\n' "$*"; }
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates curl xz-utils unzip zip
   libvips-dev libturbojpeg0-dev libjpeg62-turbo-dev libjpeg-turbo-progs libexiv2-dev libopencv-dev libpolyclipping-dev
-  libsqlite3-dev sqlite3 libfaiss-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libsqlite3-dev sqlite3 libfaiss-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libboost-dev
+  libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev clang libclang-rt-14-dev
   opencv-doc python3-skimage python3-numpy fonts-dejavu-core tesseract-ocr wordnet-base imagemagick
   chromium

@@ -24,7 +24,7 @@ nlohmann::json StatusReport::to_json() const {
 }
 
 StatusReport status(Session& s, size_t failure_limit) {
-  return {s.library().dir(), s.store().counts(), s.store().failures(failure_limit)};
+  return {s.library().dir(), s.queue().counts(), s.store().failures(failure_limit)};
 }
 
 std::vector<std::string> tasks_for(Session& s, const std::string& flag) {
@@ -71,6 +71,7 @@ AddReport add(Session& s, const AddOptions& o) {
   opts.tasks = tasks_for(s, o.tasks);
   opts.progress = o.progress;
   opts.confine_to = o.confine_to;
+  opts.enqueue = [&s](int64_t photo, const std::vector<std::string>& tasks) { return s.queue().enqueue(photo, tasks); };
   AddReport r;
   r.scan = catalog::scan(s.store(), o.paths, opts);
   r.tasks = opts.tasks;
@@ -83,7 +84,7 @@ int retry(Session& s, bool failed, bool dead, const std::vector<int64_t>& photo_
   if (dead || !failed) states.push_back(catalog::JobState::Dead);
   for (auto id : photo_ids)
     if (!s.store().photo(id)) throw Error(Error::NotFound, "photo " + std::to_string(id) + " is not in the library");
-  return s.store().retry(states, photo_ids);
+  return s.queue().retry(states, photo_ids);
 }
 
 }  // namespace dr::app

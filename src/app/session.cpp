@@ -20,6 +20,10 @@ Session::Session(Config config, bool write) : config_(std::move(config)) {
   } catch (const catalog::StoreError& e) {
     throw Error(e.busy() ? Error::Unavailable : Error::Conflict, e.what());
   }
+  const auto& settings = library_.settings();
+  int64_t lease_ms = int64_t(settings["queue"].value("lease_seconds", 60.0) * 1000);
+  queue_ = std::make_unique<jobs::Queue>(*store_, jobs::RetryPolicy::from_settings(settings),
+                                         std::max<int64_t>(lease_ms, 100));
   if (write && store_->read_only())
     throw Error(Error::Conflict,
                 "the library at " + library_.dir() +
@@ -53,7 +57,7 @@ DupeCache& Session::dupes() {
   return *dupes_;
 }
 
-std::string Session::thumbs_dir() const { return (std::filesystem::path(library_.dir()) / "thumbs").string(); }
+std::string Session::thumbs_dir() const { return library_.thumbs_dir(); }
 
 int64_t parse_id(const std::string& what, const std::string& text) {
   bool numeric = !text.empty() && text.size() < 18 && text.find_first_not_of("0123456789") == std::string::npos;

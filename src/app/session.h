@@ -15,6 +15,7 @@
 
 #include "catalog/library.h"
 #include "catalog/store.h"
+#include "jobs/queue.h"
 #include "runtime/model_store.h"
 #include "runtime/runtime.h"
 
@@ -54,6 +55,8 @@ class Session {
   const Config& config() const { return config_; }
   const catalog::Library& library() const { return library_; }
   catalog::Store& store() { return *store_; }
+  // The library's job queue, with its settings' retry policy and lease time: the only way to its jobs.
+  jobs::Queue& queue() { return *queue_; }
   // The model cache, read on first use.
   const runtime::ModelStore& models();
   // ONNX Runtime with the session's options, started on first use (the CLIP text encoder needs it).
@@ -68,6 +71,7 @@ class Session {
   Config config_;
   catalog::Library library_;
   std::unique_ptr<catalog::Store> store_;
+  std::unique_ptr<jobs::Queue> queue_;
   std::mutex mu_;
   std::optional<runtime::ModelStore> models_;
   std::unique_ptr<runtime::Runtime> runtime_;

@@ -19,9 +19,6 @@ Worker::Worker(Session& s, WorkOptions o) : s_(s), o_(std::move(o)) {
   auto& store = s_.store();
   const auto& settings = s_.library().settings();
   const auto& qs = settings["queue"];
-  int64_t lease_ms = int64_t(qs.value("lease_seconds", 60.0) * 1000);
-  queue_ = std::make_unique<jobs::Queue>(store, jobs::RetryPolicy::from_settings(settings),
-                                         std::max<int64_t>(lease_ms, 100));
 
   // The tasks this process can run: those with jobs in the library (or asked for), whose models are installed.
   std::vector<std::string> wanted;
@@ -31,7 +28,7 @@ Worker::Worker(Session& s, WorkOptions o) : s_(s), o_(std::move(o)) {
     throw Error(Error::BadInput, e.what());
   }
   if (wanted.empty()) {
-    for (const auto& [task, states] : store.counts().by_task) wanted.push_back(task);
+    for (const auto& [task, states] : store.job_counts()) wanted.push_back(task);
     // A worker that waits for work also takes the tasks `add` will queue.
     if (!o_.until_idle)
       for (const auto& t : tasks_for(s_))
@@ -58,7 +55,7 @@ Worker::Worker(Session& s, WorkOptions o) : s_(s), o_(std::move(o)) {
     tasks[name] = owned_.back().get();
     names_.push_back(name);
     // A result made by other models than the installed ones is redone.
-    if (int n = store.requeue_stale(name, jobs::AnalysisRunner::models_json(*owned_.back())))
+    if (int n = s_.queue().requeue_stale(name, jobs::AnalysisRunner::models_json(*owned_.back())))
       say(std::to_string(n) + " " + name + " results were made by other models; queued again");
   }
 
@@ -76,7 +73,7 @@ Worker::Worker(Session& s, WorkOptions o) : s_(s), o_(std::move(o)) {
   po.tasks = names_;
   po.stop_deadline_ms = int64_t(qs.value("stop_deadline_seconds", 30.0) * 1000);
   po.stop_requested = o_.stop_requested;
-  pool_ = std::make_unique<jobs::WorkerPool>(*queue_, *runner_, po);
+  pool_ = std::make_unique<jobs::WorkerPool>(s_.queue(), *runner_, po);
 }
 
 Worker::~Worker() = default;

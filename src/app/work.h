@@ -47,7 +47,6 @@ class Worker {
 
   Session& s_;
   WorkOptions o_;
-  std::unique_ptr<jobs::Queue> queue_;
   std::vector<std::unique_ptr<analyzers::Task>> owned_;
   std::vector<std::string> names_;
   std::unique_ptr<jobs::AnalysisRunner> runner_;

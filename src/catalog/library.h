@@ -1,5 +1,6 @@
 // A library is a folder: catalog.db (the SQLite catalog) and settings.json (tasks enabled, queue and analyzer
-// thresholds). `darkroom init` creates it; opening a folder that is not a library says how to create one.
+// thresholds); or a PostgreSQL database (`postgresql://user@host/db`), shared by many machines, which keeps its
+// settings in the database. `darkroom init` creates either; opening one that is not a library says how to create it.
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,9 @@ class Library {
   // Throws LibraryError ("there is no darkroom library at DIR; create one with `darkroom init --library DIR`").
   static Library open(const std::string& dir);
 
+  // The folder, or the database URL (without its password) of a shared library.
   const std::string& dir() const { return dir_; }
+  bool shared() const { return !url_.empty(); }
   std::string catalog_path() const;
   std::string settings_path() const;
   // settings.json merged over the defaults.
@@ -33,9 +36,12 @@ class Library {
 
   // Opens the catalog: the busy timeout comes from settings (busy_timeout_ms) or $DARKROOM_BUSY_TIMEOUT_MS.
   std::unique_ptr<Store> open_store() const;
+  // Where thumbnails are written: <folder>/thumbs; for a shared library, settings "thumbs_dir" (a folder every
+  // machine sees at the same path), else a folder of this machine's ($XDG_DATA_HOME/darkroom/thumbs/<host>-<db>).
+  std::string thumbs_dir() const;
 
  private:
-  std::string dir_;
+  std::string dir_, url_;
   nlohmann::json settings_;
 };
 

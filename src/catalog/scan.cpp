@@ -182,7 +182,7 @@ ScanReport scan(Store& store, const std::vector<std::string>& roots, const ScanO
     store.batch([&] {
       for (const auto& [path, photo] : unchanged) {
         store.touch_path(path, scan_id);
-        report.queued += size_t(store.enqueue(photo, opts.tasks));
+        if (opts.enqueue) report.queued += size_t(opts.enqueue(photo, opts.tasks));
       }
     });
     unchanged.clear();
@@ -225,7 +225,7 @@ ScanReport scan(Store& store, const std::vector<std::string>& roots, const ScanO
             ++report.added;
         }
         store.put_path(path, photo, st.size, st.mtime_ns, scan_id);
-        report.queued += size_t(store.enqueue(photo, opts.tasks));
+        if (opts.enqueue) report.queued += size_t(opts.enqueue(photo, opts.tasks));
       });
     }
     ++done;

@@ -13,6 +13,8 @@ namespace dr::catalog {
 
 struct ScanOptions {
   std::vector<std::string> tasks;  // jobs queued for every photo found
+  // Queues a photo's jobs (jobs::Queue::enqueue: the catalog does not queue by itself); returns how many it made.
+  std::function<int(int64_t photo_id, const std::vector<std::string>& tasks)> enqueue;
   // Called after each file (for progress); may be empty.
   std::function<void(size_t files_done)> progress;
   // When not empty: folders whose files may be catalogued (absolute, symlinks resolved). A root, folder or file

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <set>
 
+#include "catalog/rules.h"
 #include "catalog/sqlite.h"
 #include "util/utf8.h"
 
@@ -523,11 +524,12 @@ std::vector<PhotoSummary> SqliteStore::list_photos(const PhotoQuery& q) {
 
 // ---- jobs ----
 
-int SqliteStore::enqueue(int64_t photo_id, const std::vector<std::string>& tasks) {
+int64_t SqliteStore::clock_ms() { return now_ms(); }
+
+int SqliteStore::insert_jobs(int64_t photo_id, const std::vector<std::string>& tasks, int64_t now) {
   if (tasks.empty()) return 0;
   return write("queueing jobs", [&] {
     int n = 0;
-    int64_t now = now_ms();
     Stmt s(*db_,
            "INSERT INTO jobs(photo_id, task, state, run_after, updated_ms) VALUES (?1, ?2, 'queued', ?3, ?3) "
            "ON CONFLICT(photo_id, task) DO NOTHING");
@@ -539,61 +541,54 @@ int SqliteStore::enqueue(int64_t photo_id, const std::vector<std::string>& tasks
   });
 }
 
-int SqliteStore::requeue_stale(const std::string& task, const json& models) {
+int SqliteStore::requeue_stale(const std::string& task, const json& models, int64_t now) {
   return write("re-queueing jobs", [&] {
     Stmt s(*db_,
            "UPDATE jobs SET state='queued', attempts=0, run_after=?3, last_error=NULL, updated_ms=?3 "
            "WHERE task=?1 AND state='done' AND photo_id IN "
            "(SELECT photo_id FROM results WHERE task=?1 AND models<>?2)");
-    s.bind(1, task).bind(2, models.dump()).bind(3, now_ms()).run();
+    s.bind(1, task).bind(2, models.dump()).bind(3, now).run();
     return db_->changes();
   });
 }
 
-std::vector<LeasedPhoto> SqliteStore::lease(const LeaseRequest& req) {
+std::vector<LeasedPhoto> SqliteStore::lease_ready(const LeaseOrder& order) {
+  if (order.tokens.empty()) return {};
   return write("leasing jobs", [&] {
-    int64_t now = now_ms();
-    std::string task_filter = req.tasks.empty() ? "" : " AND task IN " + in_list(req.tasks.size(), 4);
-    auto bind_tasks = [&](Stmt& s) {
-      for (size_t i = 0; i < req.tasks.size(); ++i) s.bind(4 + int(i), req.tasks[i]);
-    };
+    const int64_t now = order.now_ms;
+    const size_t want = order.tokens.size();
+    std::string task_filter = order.tasks.empty() ? "" : " AND task IN " + in_list(order.tasks.size(), 3);
+    std::string ready = order.expired ? "state='running' AND lease_expires<=?1" : "state='queued' AND run_after<=?1";
+    // One writer at a time (this transaction): picking and leasing cannot race another process.
     std::vector<int64_t> photos;
-    auto take = [&](const std::string& sql) {
-      Stmt s(*db_, sql);
-      s.bind(1, now).bind(2, int64_t(req.max_photos) * 8).bind(3, int64_t(0));
-      bind_tasks(s);
-      while (s.step() && int(photos.size()) < req.max_photos) {
+    {
+      Stmt s(*db_, "SELECT photo_id FROM jobs WHERE " + ready + task_filter +
+                       (order.expired ? std::string(" ORDER BY lease_expires") : std::string(" ORDER BY run_after")) +
+                       " LIMIT ?2");
+      s.bind(1, now).bind(2, int64_t(want) * 8);
+      for (size_t i = 0; i < order.tasks.size(); ++i) s.bind(3 + int(i), order.tasks[i]);
+      while (s.step() && photos.size() < want) {
         int64_t id = s.i64(0);
         if (std::find(photos.begin(), photos.end(), id) == photos.end()) photos.push_back(id);
       }
-    };
-    // Expired leases first: they are the oldest work.
-    take("SELECT photo_id FROM jobs WHERE state='running' AND lease_expires<=?1 AND ?3=0" + task_filter + " LIMIT ?2");
-    if (int(photos.size()) < req.max_photos)
-      take("SELECT photo_id FROM jobs WHERE state='queued' AND run_after<=?1 AND ?3=0" + task_filter +
-           " ORDER BY run_after LIMIT ?2");
-
+    }
     std::vector<LeasedPhoto> out;
-    Stmt seq(*db_, "UPDATE meta SET value=CAST(value AS INTEGER)+1 WHERE key='lease_seq' RETURNING value");
     Stmt upd(*db_,
-             "UPDATE jobs SET state='running', lease_id=?5, lease_owner=?6, lease_expires=?7, "
-             "attempts=attempts+1, updated_ms=?1 WHERE photo_id=?2 AND ?3=0 AND "
-             "((state='queued' AND run_after<=?1) OR (state='running' AND lease_expires<=?1))" +
-                 (req.tasks.empty() ? std::string() : " AND task IN " + in_list(req.tasks.size(), 8)) +
+             "UPDATE jobs SET state='running', lease_id=?3, lease_owner=?4, lease_expires=?5, "
+             "attempts=max(attempts+?6, 0), updated_ms=?1 WHERE photo_id=?2 AND " +
+                 ready + (order.tasks.empty() ? std::string() : " AND task IN " + in_list(order.tasks.size(), 7)) +
                  " RETURNING id, task, attempts");
     Stmt path(*db_,
               "SELECT (SELECT path FROM paths WHERE photo_id=?1 AND missing=0 ORDER BY path LIMIT 1), content_hash "
               "FROM photos WHERE id=?1");
-    for (int64_t pid : photos) {
-      seq.step();
-      int64_t lease_id = std::stoll(seq.text(0));
-      seq.reset();
-      upd.bind(1, now).bind(2, pid).bind(3, int64_t(0)).bind(4, int64_t(0));
-      upd.bind(5, lease_id).bind(6, req.owner).bind(7, now + req.lease_ms);
-      for (size_t i = 0; i < req.tasks.size(); ++i) upd.bind(8 + int(i), req.tasks[i]);
+    for (size_t k = 0; k < photos.size(); ++k) {
+      int64_t pid = photos[k], token = order.tokens[k];
+      upd.bind(1, now).bind(2, pid).bind(3, token).bind(4, order.owner).bind(5, order.until_ms);
+      upd.bind(6, int64_t(order.attempt_delta));
+      for (size_t i = 0; i < order.tasks.size(); ++i) upd.bind(7 + int(i), order.tasks[i]);
       LeasedPhoto lp;
       lp.photo_id = pid;
-      while (upd.step()) lp.jobs.push_back(Lease{upd.i64(0), pid, lease_id, upd.text(1), int(upd.i64(2))});
+      while (upd.step()) lp.jobs.push_back(Lease{upd.i64(0), pid, token, upd.text(1), int(upd.i64(2))});
       upd.reset();
       if (lp.jobs.empty()) continue;
       path.bind(1, pid);
@@ -608,39 +603,36 @@ std::vector<LeasedPhoto> SqliteStore::lease(const LeaseRequest& req) {
   });
 }
 
-int SqliteStore::heartbeat(const std::vector<int64_t>& lease_ids, int64_t lease_ms) {
-  if (lease_ids.empty()) return 0;
+int SqliteStore::extend_leases(const std::vector<int64_t>& tokens, int64_t until_ms) {
+  if (tokens.empty()) return 0;
   return write("renewing leases", [&] {
     int n = 0;
     Stmt s(*db_, "UPDATE jobs SET lease_expires=?2 WHERE lease_id=?1 AND state='running'");
-    for (auto id : lease_ids) {
-      s.bind(1, id).bind(2, now_ms() + lease_ms).run();
+    for (auto id : tokens) {
+      s.bind(1, id).bind(2, until_ms).run();
       n += db_->changes();
     }
     return n;
   });
 }
 
-namespace {
-// A face box rounded to whole pixels: the key that finds "the same face" after the photo is analysed again.
-std::array<int64_t, 4> box_key(const float* box) {
-  return {int64_t(std::llround(box[0])), int64_t(std::llround(box[1])), int64_t(std::llround(box[2])),
-          int64_t(std::llround(box[3]))};
-}
-}  // namespace
-
-void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const Derived& d) {
+void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const Derived& derived) {
   // The person of each face there was, by box, so that analysing a photo again keeps its people.
-  std::map<std::array<int64_t, 4>, std::pair<int64_t, bool>> kept;
+  Derived d = derived;
   {
+    std::vector<FaceRow> old;
     Stmt q(*db_,
            "SELECT x, y, w, h, person_id, pinned FROM faces WHERE photo_id=?1 AND task=?2 AND "
            "person_id IS NOT NULL");
     q.bind(1, photo_id).bind(2, task);
     while (q.step()) {
-      float b[4] = {float(q.f64(0)), float(q.f64(1)), float(q.f64(2)), float(q.f64(3))};
-      kept[box_key(b)] = {q.i64(4), q.i64(5) != 0};
+      FaceRow f;
+      for (int i = 0; i < 4; ++i) f.box[i] = float(q.f64(i));
+      f.person_id = q.i64(4);
+      f.pinned = q.i64(5) != 0;
+      old.push_back(f);
     }
+    carry_people(old, d.faces);
   }
   Stmt del_docs(*db_, "DELETE FROM documents WHERE photo_id=?1 AND source=?2");
   del_docs.bind(1, photo_id).bind(2, task).run();
@@ -679,10 +671,6 @@ void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const
       }
       auto person = f.person_id;
       bool pinned = f.pinned;
-      if (auto it = kept.find(box_key(f.box)); it != kept.end() && !person) {
-        person = it->second.first;
-        pinned = it->second.second;
-      }
       ins.bind(11, person);
       ins.bind(12, f.size ? std::optional<double>(*f.size) : std::nullopt);
       ins.bind(13, f.blur ? std::optional<double>(*f.blur) : std::nullopt);
@@ -700,12 +688,11 @@ void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const
   }
 }
 
-bool SqliteStore::complete(const Lease& lease, const json& result, const json& models) {
+bool SqliteStore::complete(const Lease& lease, const json& result, const json& models, int64_t now) {
   // Derive outside the lock: it is pure.
   Derived d = derive(lease.task, result, models);
   std::string value = result.dump(), model_text = models.dump();
   return write("storing a result", [&] {
-    int64_t now = now_ms();
     Stmt s(*db_,
            "UPDATE jobs SET state='done', lease_id=NULL, lease_owner=NULL, lease_expires=NULL, last_error=NULL, "
            "updated_ms=?3 WHERE id=?1 AND lease_id=?2 AND state='running'");
@@ -721,47 +708,37 @@ bool SqliteStore::complete(const Lease& lease, const json& result, const json& m
   });
 }
 
-bool SqliteStore::fail(const Lease& lease, const std::string& error, JobState next, int64_t run_after_ms) {
-  return write("recording a failure", [&] {
+bool SqliteStore::finish(const Lease& lease, JobState next, int64_t run_after_ms,
+                         const std::optional<std::string>& error, int attempt_delta, int64_t now) {
+  return write("recording the end of a job's run", [&] {
     Stmt s(*db_,
-           "UPDATE jobs SET state=?3, run_after=?4, last_error=?5, lease_id=NULL, lease_owner=NULL, "
-           "lease_expires=NULL, updated_ms=?6 WHERE id=?1 AND lease_id=?2 AND state='running'");
+           "UPDATE jobs SET state=?3, run_after=?4, last_error=coalesce(?5, last_error), "
+           "attempts=max(attempts+?7, 0), lease_id=NULL, lease_owner=NULL, lease_expires=NULL, updated_ms=?6 "
+           "WHERE id=?1 AND lease_id=?2 AND state='running'");
     s.bind(1, lease.job_id).bind(2, lease.lease_id).bind(3, to_string(next)).bind(4, run_after_ms);
-    s.bind(5, error).bind(6, now_ms()).run();
+    s.bind(5, error).bind(6, now).bind(7, int64_t(attempt_delta)).run();
     return db_->changes() == 1;
   });
 }
 
-void SqliteStore::release(const std::vector<Lease>& leases) {
-  if (leases.empty()) return;
-  write("releasing leases", [&] {
-    Stmt s(*db_,
-           "UPDATE jobs SET state='queued', attempts=max(attempts-1, 0), lease_id=NULL, lease_owner=NULL, "
-           "lease_expires=NULL, updated_ms=?3 WHERE id=?1 AND lease_id=?2 AND state='running'");
-    for (const auto& l : leases) s.bind(1, l.job_id).bind(2, l.lease_id).bind(3, now_ms()).run();
-  });
-}
-
-int SqliteStore::reclaim(const std::function<bool(const std::string&)>& is_dead) {
-  std::vector<std::string> owners = guarded("listing leases", [&] {
+std::vector<std::string> SqliteStore::lease_owners() {
+  return guarded("listing leases", [&] {
     Stmt s(*db_, "SELECT DISTINCT lease_owner FROM jobs WHERE state='running' AND lease_owner IS NOT NULL");
     std::vector<std::string> out;
     while (s.step()) out.push_back(s.text(0));
     return out;
   });
-  int n = 0;
-  for (const auto& o : owners) {
-    if (!is_dead(o)) continue;
-    n += write("reclaiming leases", [&] {
-      Stmt s(*db_, "UPDATE jobs SET lease_expires=0 WHERE state='running' AND lease_owner=?1");
-      s.bind(1, o).run();
-      return db_->changes();
-    });
-  }
-  return n;
 }
 
-int SqliteStore::retry(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids) {
+int SqliteStore::expire_leases(const std::string& owner) {
+  return write("reclaiming leases", [&] {
+    Stmt s(*db_, "UPDATE jobs SET lease_expires=0 WHERE state='running' AND lease_owner=?1");
+    s.bind(1, owner).run();
+    return db_->changes();
+  });
+}
+
+int SqliteStore::requeue(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids, int64_t now) {
   if (states.empty()) return 0;
   return write("re-queueing jobs", [&] {
     std::string sql =
@@ -769,7 +746,7 @@ int SqliteStore::retry(const std::vector<JobState>& states, const std::vector<in
         in_list(states.size(), 2);
     if (!photo_ids.empty()) sql += " AND photo_id IN " + in_list(photo_ids.size(), 2 + int(states.size()));
     Stmt s(*db_, sql);
-    s.bind(1, now_ms());
+    s.bind(1, now);
     int i = 2;
     for (auto st : states) s.bind(i++, to_string(st));
     for (auto id : photo_ids) s.bind(i++, id);
@@ -778,25 +755,20 @@ int SqliteStore::retry(const std::vector<JobState>& states, const std::vector<in
   });
 }
 
-QueueCounts SqliteStore::counts() {
-  return guarded("counting jobs", [&] {
-    QueueCounts c;
-    for (auto st : {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Dead})
-      c.jobs[to_string(st)] = 0;
+int64_t SqliteStore::photo_count() {
+  return guarded("counting photos", [&] {
     Stmt p(*db_, "SELECT count(DISTINCT photo_id) FROM paths WHERE missing=0");
     p.step();
-    c.photos = p.i64(0);
+    return p.i64(0);
+  });
+}
+
+std::map<std::string, std::map<std::string, int64_t>> SqliteStore::job_counts() {
+  return guarded("counting jobs", [&] {
+    std::map<std::string, std::map<std::string, int64_t>> out;
     Stmt s(*db_, "SELECT task, state, count(*) FROM jobs GROUP BY task, state");
-    while (s.step()) {
-      auto task = s.text(0), state = s.text(1);
-      c.jobs[state] += s.i64(2);
-      auto& t = c.by_task[task];
-      if (t.empty())
-        for (auto st : {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Dead})
-          t[to_string(st)] = 0;
-      t[state] += s.i64(2);
-    }
-    return c;
+    while (s.step()) out[s.text(0)][s.text(1)] += s.i64(2);
+    return out;
   });
 }
 
@@ -1190,38 +1162,13 @@ void SqliteStore::reject_face(int64_t face_id, int64_t person_id) {
 }
 
 std::vector<std::pair<int64_t, std::string>> SqliteStore::photos_of_people_named(const std::string& query) {
-  auto words_of = [](const std::string& t) {
-    std::vector<std::string> w;
-    std::string cur;
-    for (char c : t) {
-      if (std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80) || c == '*') {
-        cur += char(std::tolower(static_cast<unsigned char>(c)));
-      } else if (!cur.empty()) {
-        w.push_back(cur);
-        cur.clear();
-      }
-    }
-    if (!cur.empty()) w.push_back(cur);
-    return w;
-  };
-  auto wanted = words_of(query);
-  if (wanted.empty()) return {};
+  if (!has_name_words(query)) return {};
   return guarded("searching people", [&] {
     Stmt s(*db_, "SELECT id, name FROM persons WHERE name<>'' ORDER BY id");
     std::vector<std::pair<int64_t, std::string>> named;
     while (s.step()) {
       auto name = s.text(1);
-      auto have = words_of(name);
-      bool all = true;
-      for (const auto& w : wanted) {
-        bool prefix = w.back() == '*';
-        std::string stem = prefix ? w.substr(0, w.size() - 1) : w;
-        bool found = false;
-        for (const auto& h : have)
-          if (prefix ? h.rfind(stem, 0) == 0 : h == stem) found = true;
-        all = all && found;
-      }
-      if (all) named.emplace_back(s.i64(0), name);
+      if (name_matches(query, name)) named.emplace_back(s.i64(0), name);
     }
     std::vector<std::pair<int64_t, std::string>> out;
     Stmt q(*db_, "SELECT DISTINCT photo_id FROM faces WHERE person_id=?1 ORDER BY photo_id");

@@ -43,16 +43,20 @@ class SqliteStore final : public Store {
   std::vector<PhotoSummary> list_photos(const PhotoQuery& q) override;
   void batch(const std::function<void()>& fn) override;
 
-  int enqueue(int64_t photo_id, const std::vector<std::string>& tasks) override;
-  int requeue_stale(const std::string& task, const nlohmann::json& models) override;
-  std::vector<LeasedPhoto> lease(const LeaseRequest& req) override;
-  int heartbeat(const std::vector<int64_t>& lease_ids, int64_t lease_ms) override;
-  bool complete(const Lease& lease, const nlohmann::json& result, const nlohmann::json& models) override;
-  bool fail(const Lease& lease, const std::string& error, JobState next, int64_t run_after_ms) override;
-  void release(const std::vector<Lease>& leases) override;
-  int reclaim(const std::function<bool(const std::string& owner)>& is_dead) override;
-  int retry(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids) override;
-  QueueCounts counts() override;
+  int64_t clock_ms() override;
+  int insert_jobs(int64_t photo_id, const std::vector<std::string>& tasks, int64_t now_ms) override;
+  std::vector<LeasedPhoto> lease_ready(const LeaseOrder& order) override;
+  int extend_leases(const std::vector<int64_t>& tokens, int64_t until_ms) override;
+  bool complete(const Lease& lease, const nlohmann::json& result, const nlohmann::json& models,
+                int64_t now_ms) override;
+  bool finish(const Lease& lease, JobState next, int64_t run_after_ms, const std::optional<std::string>& error,
+              int attempt_delta, int64_t now_ms) override;
+  std::vector<std::string> lease_owners() override;
+  int expire_leases(const std::string& owner) override;
+  int requeue(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids, int64_t now_ms) override;
+  int requeue_stale(const std::string& task, const nlohmann::json& models, int64_t now_ms) override;
+  int64_t photo_count() override;
+  std::map<std::string, std::map<std::string, int64_t>> job_counts() override;
   int64_t pending(const std::vector<std::string>& tasks) override;
   int64_t pending_photos() override;
   std::optional<int64_t> next_due_ms(const std::vector<std::string>& tasks) override;
@@ -103,7 +107,7 @@ class SqliteStore final : public Store {
   auto write(const char* what, F&& fn) -> decltype(fn());
   void migrate();
   void refresh_file_documents(int64_t photo_id);
-  void write_derived(int64_t photo_id, const std::string& task, const Derived& d);
+  void write_derived(int64_t photo_id, const std::string& task, const Derived& derived);
 
   std::string path_;
   bool read_only_ = false;

@@ -92,11 +92,14 @@ struct LeasedPhoto {
   std::vector<Lease> jobs;
 };
 
-struct LeaseRequest {
-  std::string owner;  // "host/pid/thread": who holds it (for diagnostics and dead-owner reclaim)
-  int max_photos = 1;
-  int64_t lease_ms = 60'000;
+// What Store::lease_ready leases: see there.
+struct LeaseOrder {
+  bool expired = false;         // leases that ended (their holder died or hung), else queued jobs that are due
+  std::string owner;            // "host/pid/thread": who holds it (for diagnostics and dead-owner reclaim)
+  std::vector<int64_t> tokens;  // one per photo leased, at most this many photos
+  int64_t now_ms = 0, until_ms = 0;
   std::vector<std::string> tasks;  // only these tasks (empty: any)
+  int attempt_delta = 1;
 };
 
 struct StoredResult {
@@ -216,35 +219,51 @@ class Store {
   // Runs fn in one write transaction (for batches of small writes, e.g. a scan). Nested calls join the outer one.
   virtual void batch(const std::function<void()>& fn) = 0;
 
-  // ---- jobs ----
-  // Creates the missing (photo, task) jobs, queued; returns how many were created.
-  virtual int enqueue(int64_t photo_id, const std::vector<std::string>& tasks) = 0;
-  // Re-queues the done jobs of `task` whose stored result was made by other models than `models`.
-  virtual int requeue_stale(const std::string& task, const nlohmann::json& models) = 0;
-  // Atomically leases the ready jobs (queued and due, or running with an expired lease) of up to max_photos
-  // photos; each leased job's attempts grows by one.
-  virtual std::vector<LeasedPhoto> lease(const LeaseRequest& req) = 0;
-  // Extends the leases still held; returns how many jobs they cover.
-  virtual int heartbeat(const std::vector<int64_t>& lease_ids, int64_t lease_ms) = 0;
-  // In ONE transaction: checks the lease is still current, marks the job done, replaces the (photo, task) result
-  // and its derived rows. False (and nothing written) when the lease was lost.
-  virtual bool complete(const Lease& lease, const nlohmann::json& result, const nlohmann::json& models) = 0;
-  // Records a failure: next is Queued (retry not before run_after_ms), Failed (permanent) or Dead (out of
-  // attempts). False when the lease was lost.
-  virtual bool fail(const Lease& lease, const std::string& error, JobState next, int64_t run_after_ms) = 0;
-  // Gives leased jobs back untouched (the attempt is not counted).
-  virtual void release(const std::vector<Lease>& leases) = 0;
-  // Expires at once the leases whose owner matches `is_dead(owner)` (e.g. a killed process on this host).
-  virtual int reclaim(const std::function<bool(const std::string& owner)>& is_dead) = 0;
-  // Puts the failed and/or dead jobs (of these photos; all when empty) back in the queue with attempts reset.
-  virtual int retry(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids) = 0;
-  virtual QueueCounts counts() = 0;
+  // ---- jobs: the queue's primitives ----
+  // Each is one statement or one transaction on the backend and holds no policy: which jobs are leased first, the
+  // fencing tokens, when an attempt counts, the backoff and the dead letter are jobs::Queue's, the one queue API
+  // (jobs/queue.h). Every time here is in milliseconds by the catalog's clock (clock_ms()); a token is the fencing
+  // token of one leased photo: only its holder may change its jobs' state.
+
+  // The catalog's clock: the machine's for SQLite, the database server's for a shared catalog (so that leases
+  // mean the same on every machine).
+  virtual int64_t clock_ms() = 0;
+  // Creates the missing (photo, task) jobs, queued and due at now_ms; returns how many were created.
+  virtual int insert_jobs(int64_t photo_id, const std::vector<std::string>& tasks, int64_t now_ms) = 0;
+  // Atomically leases the ready jobs of up to order.tokens.size() photos, one token per photo: with order.expired,
+  // jobs still running whose lease ended by order.now_ms; else queued jobs due by then, earliest first. Leased jobs
+  // are running until order.until_ms under their photo's token, and their attempts grow by order.attempt_delta.
+  virtual std::vector<LeasedPhoto> lease_ready(const LeaseOrder& order) = 0;
+  // Fenced: extends to until_ms the leases of these tokens that are still held; returns how many jobs they cover.
+  virtual int extend_leases(const std::vector<int64_t>& tokens, int64_t until_ms) = 0;
+  // Fenced, in ONE transaction: checks the lease is still current, marks the job done, replaces the (photo, task)
+  // result and its derived rows. False (and nothing written) when the lease was lost.
+  virtual bool complete(const Lease& lease, const nlohmann::json& result, const nlohmann::json& models,
+                        int64_t now_ms) = 0;
+  // Fenced: ends a leased job's run: `next` (Queued: due at run_after_ms), the error (nullopt: keep the last one),
+  // attempts changed by attempt_delta (-1 gives an attempt back). False when the lease was lost.
+  virtual bool finish(const Lease& lease, JobState next, int64_t run_after_ms, const std::optional<std::string>& error,
+                      int attempt_delta, int64_t now_ms) = 0;
+  // The owners of leases held now, and expiring one owner's leases at once (their jobs become ready).
+  virtual std::vector<std::string> lease_owners() = 0;
+  virtual int expire_leases(const std::string& owner) = 0;
+  // Queues again, with attempts reset, the jobs in `states` (of these photos; all when empty).
+  virtual int requeue(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids, int64_t now_ms) = 0;
+  // Queues again the done jobs of `task` whose stored result was made by other models than `models`.
+  virtual int requeue_stale(const std::string& task, const nlohmann::json& models, int64_t now_ms) = 0;
+  // Photos with a current path, and jobs by (task, state) as stored (states without jobs are absent).
+  virtual int64_t photo_count() = 0;
+  virtual std::map<std::string, std::map<std::string, int64_t>> job_counts() = 0;
   // Jobs of the given tasks (all when empty) that are not finished: queued or running.
   virtual int64_t pending(const std::vector<std::string>& tasks) = 0;
   // Photos with a queued or running job.
   virtual int64_t pending_photos() = 0;
-  // The earliest moment a queued job becomes due or a running lease expires (none: nothing pending).
+  // The earliest moment a queued job becomes due or a running lease ends (none: nothing pending).
   virtual std::optional<int64_t> next_due_ms(const std::vector<std::string>& tasks) = 0;
+  // Calls `fn` (from another thread) soon after jobs were queued by any process, where the backend can tell
+  // (PostgreSQL's LISTEN/NOTIFY); idle workers still poll, since a notification can be lost (a pooler in transaction
+  // mode drops them). The default tells nothing.
+  virtual void on_jobs_queued(std::function<void()> fn) { (void)fn; }
   virtual std::vector<FailureRow> failures(size_t limit) = 0;
   virtual std::vector<JobInfo> jobs_of(int64_t photo_id) = 0;
   // Jobs whose state changed after `since_ms` (by the clock of now_ms()), oldest change first.

@@ -67,14 +67,14 @@ void run_serve(Globals& g, const ServeArgs& a) {
   bool work = !a.no_work && !s.store().read_only();
   auto tasks = app::tasks_for(s);
   if (!s.store().read_only() && std::find(tasks.begin(), tasks.end(), "thumbs") != tasks.end()) {
-    auto c = s.store().counts();
+    auto c = s.queue().counts();
     int64_t thumbs = 0;
     if (auto it = c.by_task.find("thumbs"); it != c.by_task.end())
       for (const auto& [state, k] : it->second) thumbs += k;
     auto ids = s.store().photo_ids();
     if (thumbs < int64_t(ids.size()))
       s.store().batch([&] {
-        for (auto id : ids) s.store().enqueue(id, {"thumbs"});
+        for (auto id : ids) s.queue().enqueue(id, {"thumbs"});
       });
   }
 

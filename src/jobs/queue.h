@@ -1,9 +1,15 @@
-// The durable job queue on top of a catalog store: leasing with an expiry, heartbeats, and the retry policy
-// (exponential backoff with jitter up to a maximum number of attempts, then a dead letter with the last error;
-// permanent failures fail at once). It knows nothing about models or images: jobs are (photo, task) pairs.
+// The durable job queue, the one way to the catalog's jobs: enqueueing, leasing with an expiry, heartbeats,
+// completion, and the retry policy (exponential backoff with jitter up to a maximum number of attempts, then a dead
+// letter with the last error; permanent failures fail at once). Its rules are written here once, over the small
+// set of fenced primitives every catalog backend implements (catalog::Store's "jobs" section): the order in which
+// ready jobs are leased (leases whose holder died or hung first, then queued jobs by due time), one fencing token
+// per leased photo, when an attempt counts, the clock (the catalog's, so that every machine agrees), and the
+// counts of every state. It knows nothing about models or images: jobs are (photo, task) pairs.
 #pragma once
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,22 +33,46 @@ struct RetryPolicy {
 
 class Queue {
  public:
-  Queue(catalog::Store& store, RetryPolicy policy, int64_t lease_ms);
+  explicit Queue(catalog::Store& store, RetryPolicy policy = {}, int64_t lease_ms = 60'000);
 
   catalog::Store& store() { return store_; }
   const RetryPolicy& policy() const { return policy_; }
   int64_t lease_ms() const { return lease_ms_; }
+  // The catalog's clock (ms since the Unix epoch).
+  int64_t now() { return store_.clock_ms(); }
 
+  // Creates the missing (photo, task) jobs, queued; returns how many.
+  int enqueue(int64_t photo_id, const std::vector<std::string>& tasks);
+  // The ready jobs of up to max_photos photos, each photo's jobs together under one new token, leased for
+  // lease_ms: first jobs whose lease ended without an answer (their worker died, was killed or hung: that attempt
+  // counted; one that ran out of attempts that way ends dead, saying so, instead of being leased), then queued jobs
+  // by due time. Each lease counts as an attempt.
   std::vector<catalog::LeasedPhoto> lease(const std::string& owner, int max_photos,
                                           const std::vector<std::string>& tasks);
-  int heartbeat(const std::vector<int64_t>& lease_ids);
+  // Extends the leases still held (by token); returns how many jobs they cover.
+  int heartbeat(const std::vector<int64_t>& tokens);
   // Stores the result with the job's completion; false when the lease was lost (nothing written).
   bool complete(const catalog::Lease& lease, const nlohmann::json& result, const nlohmann::json& models);
   // Records a failure by the policy; returns the state the job went to (Running when the lease was lost).
   catalog::JobState fail(const catalog::Lease& lease, const std::string& error, bool permanent);
+  // Gives leased jobs back untouched: queued, due now, the attempt not counted.
   void release(const std::vector<catalog::Lease>& leases);
+  // Ends at once the leases of owners that `is_dead` (e.g. killed processes of this host); returns the jobs freed.
+  int reclaim(const std::function<bool(const std::string& owner)>& is_dead);
+  // Failed and/or dead jobs (of these photos; all when empty) queued again with attempts reset.
+  int retry(const std::vector<catalog::JobState>& states, const std::vector<int64_t>& photo_ids);
+  // Done jobs of `task` whose result other models made, queued again.
+  int requeue_stale(const std::string& task, const nlohmann::json& models);
+
+  // Photos, and jobs by state and by task, every state present (0 when none).
+  catalog::QueueCounts counts();
+  int64_t pending(const std::vector<std::string>& tasks) { return store_.pending(tasks); }
+  int64_t pending_photos() { return store_.pending_photos(); }
+  std::optional<int64_t> next_due_ms(const std::vector<std::string>& tasks) { return store_.next_due_ms(tasks); }
 
  private:
+  std::vector<int64_t> tokens(size_t n);
+
   catalog::Store& store_;
   RetryPolicy policy_;
   int64_t lease_ms_;

@@ -175,13 +175,13 @@ struct WorkerPool::Impl {
     auto& opts = pool.opts_;
     int64_t wait = opts.poll_ms;
     try {
-      if (opts.until_idle && pool.queue_.store().pending(opts.tasks) == 0) {
+      if (opts.until_idle && pool.queue_.pending(opts.tasks) == 0) {
         idle = true;
         cv.notify_all();
         return false;
       }
-      if (auto due = pool.queue_.store().next_due_ms(opts.tasks))
-        wait = std::clamp<int64_t>(*due - catalog::now_ms() + 5, 5, opts.poll_ms);
+      if (auto due = pool.queue_.next_due_ms(opts.tasks))
+        wait = std::clamp<int64_t>(*due - pool.queue_.now() + 5, 5, opts.poll_ms);
     } catch (const StoreError& e) {
       if (!e.busy()) {
         set_fatal(std::current_exception());
@@ -227,7 +227,7 @@ PoolSummary WorkerPool::run() {
   Impl& impl = *owned;
   // Leases left by killed processes of this host come back at once instead of at their expiry.
   try {
-    queue_.store().reclaim(owner_is_dead_local);
+    queue_.reclaim(owner_is_dead_local);
   } catch (const StoreError& e) {
     if (!e.busy()) throw;
   }

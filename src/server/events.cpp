@@ -4,6 +4,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "jobs/queue.h"
+
 namespace dr::server {
 
 EventHub::EventHub(catalog::Store& store, int poll_ms) : store_(store), poll_ms_(poll_ms) {
@@ -26,7 +28,7 @@ size_t EventHub::listeners() {
 }
 
 std::string EventHub::progress_event() {
-  auto c = store_.counts();
+  auto c = jobs::Queue(store_).counts();
   nlohmann::json j = {
       {"photos", c.photos}, {"jobs", c.jobs}, {"by_task", c.by_task}, {"pending_photos", store_.pending_photos()}};
   return "event: progress\ndata: " + j.dump() + "\n\n";
@@ -53,7 +55,7 @@ void EventHub::broadcast(const std::string& data) {
 }
 
 void EventHub::loop() {
-  int64_t since = catalog::now_ms();
+  int64_t since = store_.clock_ms();
   std::map<int64_t, int64_t> recent;  // job id -> updated_ms, for changes read near the cursor already
   auto last_beat = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
@@ -62,7 +64,7 @@ void EventHub::loop() {
     if (stop_) break;
     std::erase_if(sinks_, [](const auto& s) { return !s->open(); });
     if (sinks_.empty()) {
-      since = catalog::now_ms();
+      since = store_.clock_ms();
       recent.clear();
       continue;
     }

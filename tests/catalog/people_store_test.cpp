@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/sqlite_store.h"
+#include "jobs/queue.h"
 #include "support/cli.h"
 
 namespace dr::catalog {
@@ -31,17 +32,16 @@ struct PeopleStore : ::testing::Test {
     f.size = 10;
     photo_id = store->add_photo(f);
     store->put_path(dir / "a.jpg", photo_id, 10, 1, 1);
-    store->enqueue(photo_id, {"faces"});
+    jobs::Queue(*store).enqueue(photo_id, {"faces"});
   }
   // Analyses the photo (again): leases its faces job and stores `faces` as the result of `model`.
   void analyse(const json& faces, const std::string& model) {
     json models = json::array({{{"id", model}, {"sha256", model}}});
-    store->requeue_stale("faces", models);
-    LeaseRequest r;
-    r.owner = "test";
-    auto leased = store->lease(r);
+    jobs::Queue queue(*store);
+    queue.requeue_stale("faces", models);
+    auto leased = queue.lease("test", 1, {});
     ASSERT_EQ(leased.size(), 1u);
-    ASSERT_TRUE(store->complete(leased[0].jobs[0], faces, models));
+    ASSERT_TRUE(queue.complete(leased[0].jobs[0], faces, models));
   }
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "catalog/sqlite_store.h"
+#include "jobs/queue.h"
 #include "support/cli.h"
 
 namespace dr::catalog {
@@ -29,9 +30,13 @@ struct ScanTest : ::testing::Test {
     fs::copy_file("/usr/lib/python3/dist-packages/skimage/data/coffee.png", photos + "/trip/coffee.png");
     test::write_file(dir / "photos/readme.txt", "not a photo");  // not looked at: not a photo name
   }
+  std::function<int(int64_t, const std::vector<std::string>&)> enqueue() {
+    return [this](int64_t id, const std::vector<std::string>& tasks) { return jobs::Queue(*store).enqueue(id, tasks); };
+  }
   ScanReport add(std::vector<std::string> roots = {}) {
     ScanOptions o;
     o.tasks = {"pdq"};
+    o.enqueue = enqueue();
     if (roots.empty()) roots = {photos};
     return scan(*store, roots, o);
   }
@@ -56,6 +61,7 @@ TEST_F(ScanTest, AddsPhotosOnceAndSkipsUnchangedFiles) {
   // A new task on the next add queues it for the unchanged photos too.
   ScanOptions o;
   o.tasks = {"pdq", "faces"};
+  o.enqueue = enqueue();
   EXPECT_EQ(scan(*store, {photos}, o).queued, 3u);
 }
 
@@ -76,12 +82,12 @@ TEST_F(ScanTest, MovedAndRenamedFilesAreRecognisedAndGoneOnesMarkedMissing) {
   auto p = store->photo(before->photo_id);
   EXPECT_EQ(p->paths, std::vector<std::string>{photos + "/monkey.jpg"});
   EXPECT_EQ(p->missing_paths, std::vector<std::string>{photos + "/trip/baboon.jpg"});
-  EXPECT_EQ(store->counts().photos, 2);
+  EXPECT_EQ(store->photo_count(), 2);
   // It comes back: no longer missing, no new photo.
   fs::copy_file("/usr/lib/python3/dist-packages/skimage/data/coffee.png", photos + "/trip/coffee.png");
   auto back = add();
   EXPECT_EQ(back.added, 0u);
-  EXPECT_EQ(store->counts().photos, 3);
+  EXPECT_EQ(store->photo_count(), 3);
 }
 
 TEST_F(ScanTest, ChangedContentAtAKnownPathIsANewPhoto) {

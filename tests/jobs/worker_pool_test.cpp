@@ -34,7 +34,7 @@ std::string make_catalog(const test::TempDir& dir, int photos, const std::vector
       f.content_hash = "h" + std::to_string(i);
       int64_t id = s.add_photo(f);
       s.put_path(dir / ("p" + std::to_string(i) + ".jpg"), id, 1, 1, 1);
-      s.enqueue(id, tasks);
+      Queue(s).enqueue(id, tasks);
     }
   });
   sqlite3* db = nullptr;
@@ -130,7 +130,7 @@ TEST(WorkerPool, TransientFailuresRetryPermanentOnesFailAtOnceAndTheRestGoDead) 
   test::FakeRunner runner;
   WorkerPool pool(q, runner, opts(2));
   pool.run();
-  auto c = store.counts();
+  auto c = Queue(store).counts();
   EXPECT_EQ(c.by_task["ok"]["done"], 4);
   EXPECT_EQ(c.by_task["flaky"]["done"], 4);  // third attempt succeeds
   EXPECT_EQ(c.by_task["bad"]["failed"], 4);
@@ -145,8 +145,8 @@ TEST(WorkerPool, TransientFailuresRetryPermanentOnesFailAtOnceAndTheRestGoDead) 
     }
   }
   // retry --dead brings them back with fresh attempts.
-  EXPECT_EQ(store.retry({JobState::Dead}, {}), 4);
-  EXPECT_EQ(store.counts().by_task["always"]["queued"], 4);
+  EXPECT_EQ(Queue(store).retry({JobState::Dead}, {}), 4);
+  EXPECT_EQ(Queue(store).counts().by_task["always"]["queued"], 4);
 }
 
 TEST(WorkerPool, AStopRequestFinishesThePhotosInHandAndLeavesNothingLeased) {
@@ -163,7 +163,7 @@ TEST(WorkerPool, AStopRequestFinishesThePhotosInHandAndLeavesNothingLeased) {
   auto summary = pool.run();
   EXPECT_TRUE(summary.stopped);
   EXPECT_FALSE(summary.deadline_exceeded);
-  auto c = store.counts();
+  auto c = Queue(store).counts();
   EXPECT_EQ(c.jobs["running"], 0);
   EXPECT_GE(c.jobs["done"], 10);
   EXPECT_LT(c.jobs["done"], 200);
@@ -197,7 +197,7 @@ TEST(WorkerPool, WorkStillRunningAtTheDeadlineIsReleased) {
   EXPECT_TRUE(summary.deadline_exceeded);
   while (!runner.returned) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the detached worker finishes its bookkeeping
-  auto c = store.counts();
+  auto c = Queue(store).counts();
   EXPECT_EQ(c.jobs["queued"], 3);
   EXPECT_EQ(c.jobs["running"], 0);
   auto jobs = store.jobs_of(1);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/sqlite_store.h"
+#include "jobs/queue.h"
 #include "search/object_search.h"
 #include "support/cli.h"
 
@@ -31,11 +32,10 @@ struct SearchTest : ::testing::Test {
     f.file_date = date;
     int64_t id = store->add_photo(f);
     store->put_path(dir / name, id, 1, 1, 1);
-    store->enqueue(id, {task});
-    catalog::LeaseRequest r;
-    r.owner = "t";
-    auto l = store->lease(r);
-    EXPECT_TRUE(store->complete(l.at(0).jobs.at(0), result, json::array()));
+    jobs::Queue queue(*store);
+    queue.enqueue(id, {task});
+    auto l = queue.lease("t", 1, {});
+    EXPECT_TRUE(queue.complete(l.at(0).jobs.at(0), result, json::array()));
     return id;
   }
   void SetUp() override {

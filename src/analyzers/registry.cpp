@@ -10,6 +10,7 @@
 #include "analyzers/task.h"
 #include "analyzers/text/text_task.h"
 #include "analyzers/thumbs/thumbs_task.h"
+#include "analyzers/wait_task.h"
 
 namespace dr::analyzers {
 namespace {
@@ -20,6 +21,7 @@ struct Entry {
   // Model tasks: the manifest's task name whose default models must be installed. Empty: needs no model.
   const char* model_task;
   bool library_only = false;  // writes files into a library (no default for `analyze`)
+  bool by_default = true;     // among the default tasks when its models are installed
 };
 
 // In the order `analyze` runs them.
@@ -31,6 +33,9 @@ const std::vector<Entry>& entries() {
       {"text", &make_text_task, "text"},
       {"clip", &make_clip_task, "clip"},
       {"thumbs", &make_thumbs_task, "", true},
+#ifdef DARKROOM_TEST_HOOKS
+      {"wait", &make_wait_task, "", true, false},  // test builds only: a task that waits (analyzers/wait_task.h)
+#endif
   };
   return list;
 }
@@ -61,7 +66,7 @@ std::unique_ptr<Task> make_task(const std::string& name, TaskContext& ctx) {
 std::vector<std::string> available_tasks(const runtime::ModelStore& store, bool library) {
   std::vector<std::string> out;
   for (auto& e : entries()) {
-    if (e.library_only && !library) continue;
+    if ((e.library_only && !library) || !e.by_default) continue;
     if (!*e.model_task) {
       out.push_back(e.name);
       continue;

@@ -66,6 +66,16 @@ Worker::Worker(Session& s, WorkOptions o) : s_(s), o_(std::move(o)) {
   image::Limits limits;
   limits.max_pixels = o_.max_pixels;
   runner_ = std::make_unique<jobs::AnalysisRunner>(tasks, limits, concurrency);
+  std::vector<std::pair<std::string, std::string>> map;
+  for (const auto& m : o_.path_map) {
+    auto eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size() || m[0] != '/' || m[eq + 1] != '/')
+      throw Error(Error::BadInput,
+                  "--path-map takes FROM=TO, two absolute folders (/photos=/mnt/nas/photos), not " + m);
+    map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  runner_->map_paths(std::move(map));
+  runner_->leave_unseen_to_others(s_.library().shared());
 
   jobs::PoolOptions po;
   po.threads = std::max(1, o_.workers);
@@ -73,6 +83,8 @@ Worker::Worker(Session& s, WorkOptions o) : s_(s), o_(std::move(o)) {
   po.tasks = names_;
   po.stop_deadline_ms = int64_t(qs.value("stop_deadline_seconds", 30.0) * 1000);
   po.stop_requested = o_.stop_requested;
+  // A shared catalog tells idle workers when jobs are queued (LISTEN/NOTIFY): they poll less often.
+  if (s_.library().shared()) po.poll_ms = 1000;
   pool_ = std::make_unique<jobs::WorkerPool>(s_.queue(), *runner_, po);
 }
 

@@ -23,6 +23,8 @@ struct WorkOptions {
   int workers = 1;
   std::function<bool()> stop_requested;
   std::function<void(const std::string&)> say;  // notes for the user, one sentence each (may be empty)
+  // FROM=TO: catalogued paths under FROM are read under TO on this machine (see jobs::AnalysisRunner::map_paths).
+  std::vector<std::string> path_map;
 };
 
 // ONNX Runtime's threads per model run when `workers` threads each run models: the cores split between them.

@@ -106,6 +106,18 @@ std::unique_ptr<Store> Library::open_store() const {
   return std::make_unique<SqliteStore>(catalog_path(), o);
 }
 
+void Library::write_settings(const json& s) {
+  if (!url_.empty()) {
+    PostgresStore(url_).put_settings(s);
+  } else {
+    std::ofstream out(settings_path());
+    out << s.dump(2) << "\n";
+    if (!out) throw LibraryError("cannot write " + settings_path() + "; check the folder's permissions");
+  }
+  settings_ = default_settings();
+  settings_.merge_patch(s);
+}
+
 std::string Library::thumbs_dir() const {
   if (url_.empty()) return (fs::path(dir_) / "thumbs").string();
   if (settings_.contains("thumbs_dir") && settings_["thumbs_dir"].is_string() &&

@@ -33,6 +33,8 @@ class Library {
   // settings.json merged over the defaults.
   const nlohmann::json& settings() const { return settings_; }
   static nlohmann::json default_settings();
+  // Replaces the library's settings (settings.json, or the database's for a shared library).
+  void write_settings(const nlohmann::json& s);
 
   // Opens the catalog: the busy timeout comes from settings (busy_timeout_ms) or $DARKROOM_BUSY_TIMEOUT_MS.
   std::unique_ptr<Store> open_store() const;

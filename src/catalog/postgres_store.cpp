@@ -1001,6 +1001,34 @@ std::vector<JobChange> PostgresStore::job_changes(int64_t since_ms, size_t limit
 
 // ---- results ----
 
+void PostgresStore::restore_job(int64_t photo_id, const JobInfo& job) {
+  tx("copying a job", [&](Conn& c) {
+    JobState st = job.state == JobState::Running ? JobState::Queued : job.state;
+    Params p;
+    c.exec("INSERT INTO jobs(photo_id, task, state, attempts, run_after, last_error, updated_ms) VALUES (" +
+               p.add(photo_id) + "," + p.add(job.task) + "," + p.add(to_string(st)) + "," + p.add(job.attempts) + "," +
+               p.add(job.run_after_ms) + "," +
+               p.add(job.error.empty() ? std::nullopt : std::optional<std::string>(job.error)) + "," +
+               p.add(local_ms()) +
+               ") ON CONFLICT (photo_id, task) DO UPDATE SET state=excluded.state, attempts=excluded.attempts, "
+               "run_after=excluded.run_after, last_error=excluded.last_error",
+           p);
+  });
+}
+
+void PostgresStore::restore_result(int64_t photo_id, const std::string& task, const StoredResult& r) {
+  Derived d = derive(task, r.value, r.models);
+  tx("copying a result", [&](Conn& c) {
+    Params p;
+    c.exec("INSERT INTO results(photo_id, task, value, models, updated_ms) VALUES (" + p.add(photo_id) + "," +
+               p.add(task) + "," + p.add(r.value.dump()) + "," + p.add(r.models.dump()) + "," + p.add(r.updated_ms) +
+               ") ON CONFLICT (photo_id, task) DO UPDATE SET value=excluded.value, models=excluded.models, "
+               "updated_ms=excluded.updated_ms",
+           p);
+    write_derived(c, photo_id, task, d);
+  });
+}
+
 std::map<std::string, StoredResult> PostgresStore::results(int64_t photo_id) {
   return tx("reading results", [&](Conn& c) {
     Params p;

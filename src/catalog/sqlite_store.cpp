@@ -875,6 +875,31 @@ TaskStamp SqliteStore::task_stamp(const std::string& task) {
   });
 }
 
+void SqliteStore::restore_job(int64_t photo_id, const JobInfo& job) {
+  write("copying a job", [&] {
+    JobState st = job.state == JobState::Running ? JobState::Queued : job.state;
+    Stmt s(*db_,
+           "INSERT INTO jobs(photo_id, task, state, attempts, run_after, last_error, updated_ms) VALUES "
+           "(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(photo_id, task) DO UPDATE SET state=excluded.state, "
+           "attempts=excluded.attempts, run_after=excluded.run_after, last_error=excluded.last_error");
+    s.bind(1, photo_id).bind(2, job.task).bind(3, to_string(st)).bind(4, int64_t(job.attempts));
+    s.bind(5, job.run_after_ms).bind(6, job.error.empty() ? std::nullopt : std::optional<std::string>(job.error));
+    s.bind(7, now_ms()).run();
+  });
+}
+
+void SqliteStore::restore_result(int64_t photo_id, const std::string& task, const StoredResult& r) {
+  Derived d = derive(task, r.value, r.models);
+  write("copying a result", [&] {
+    Stmt s(*db_,
+           "INSERT INTO results(photo_id, task, value, models, updated_ms) VALUES (?1,?2,?3,?4,?5) "
+           "ON CONFLICT(photo_id, task) DO UPDATE SET value=excluded.value, models=excluded.models, "
+           "updated_ms=excluded.updated_ms");
+    s.bind(1, photo_id).bind(2, task).bind(3, r.value.dump()).bind(4, r.models.dump()).bind(5, r.updated_ms).run();
+    write_derived(photo_id, task, d);
+  });
+}
+
 std::map<std::string, StoredResult> SqliteStore::results(int64_t photo_id) {
   return guarded("reading results", [&] {
     Stmt s(*db_, "SELECT task, value, models, updated_ms FROM results WHERE photo_id=?1");

@@ -64,6 +64,9 @@ class SqliteStore final : public Store {
   std::vector<JobInfo> jobs_of(int64_t photo_id) override;
   std::vector<JobChange> job_changes(int64_t since_ms, size_t limit) override;
 
+  void restore_job(int64_t photo_id, const JobInfo& job) override;
+  void restore_result(int64_t photo_id, const std::string& task, const StoredResult& r) override;
+
   std::map<std::string, StoredResult> results(int64_t photo_id) override;
   std::vector<std::pair<int64_t, nlohmann::json>> results_of_task(const std::string& task) override;
   std::optional<StoredResult> result(int64_t photo_id, const std::string& task) override;

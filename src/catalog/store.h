@@ -269,6 +269,12 @@ class Store {
   // Jobs whose state changed after `since_ms` (by the clock of now_ms()), oldest change first.
   virtual std::vector<JobChange> job_changes(int64_t since_ms, size_t limit) = 0;
 
+  // ---- copying a library (`darkroom migrate`) ----
+  // A job as it was elsewhere: its state (running becomes queued), attempts, last error and due time.
+  virtual void restore_job(int64_t photo_id, const JobInfo& job) = 0;
+  // A result as it was elsewhere, with its derived rows, without a lease.
+  virtual void restore_result(int64_t photo_id, const std::string& task, const StoredResult& r) = 0;
+
   // ---- results and what is derived from them ----
   virtual std::map<std::string, StoredResult> results(int64_t photo_id) = 0;
   // Every stored result of one task: (photo id, result).

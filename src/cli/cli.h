@@ -60,7 +60,8 @@ void print_json_line(const nlohmann::json& j);
   X(clip)                    \
   X(similar)                 \
   X(serve)                   \
-  X(token)
+  X(token)                   \
+  X(migrate)
 
 #define DARKROOM_DECLARE(name) void register_##name(CLI::App& app, Globals& g);
 DARKROOM_COMMANDS(DARKROOM_DECLARE)

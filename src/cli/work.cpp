@@ -18,6 +18,7 @@ struct WorkArgs {
   bool until_idle = false;
   std::string tasks;
   uint64_t max_pixels = image::Limits{}.max_pixels;
+  std::vector<std::string> path_map;
 };
 
 void run_work(Globals& g, const WorkArgs& a) {
@@ -32,6 +33,7 @@ void run_work(Globals& g, const WorkArgs& a) {
   o.tasks = a.tasks;
   o.max_pixels = a.max_pixels;
   o.workers = workers;
+  o.path_map = a.path_map;
   o.stop_requested = jobs::stop_requested;
   o.say = [](const std::string& m) { std::fprintf(stderr, "darkroom: %s\n", m.c_str()); };
   app::Worker worker(s, o);
@@ -76,6 +78,7 @@ void run_work(Globals& g, const WorkArgs& a) {
                      {"failed", st.failed.load()},
                      {"retried", st.retried.load()},
                      {"released", st.released.load()},
+                     {"deferred", st.deferred.load()},
                      {"seconds", secs},
                      {"stopped", summary.stopped}});
   } else if (!g.quiet) {
@@ -94,6 +97,9 @@ void register_work(CLI::App& app, Globals& g) {
   cmd->add_flag("--until-idle", a->until_idle, "return when nothing is left to do (default: keep waiting for work)");
   cmd->add_option("--tasks", a->tasks, "only these tasks (default: every task with jobs whose models are installed)");
   cmd->add_option("--max-pixels", a->max_pixels, "refuse images with more pixels than this (checked before decoding)");
+  cmd->add_option("--path-map", a->path_map,
+                  "FROM=TO: read the photos catalogued under FROM at TO on this machine (a shared library whose "
+                  "folders are mounted elsewhere here; repeatable)");
   cmd->callback([&g, a] { run_work(g, *a); });
 }
 

@@ -1,6 +1,7 @@
 #include "jobs/analysis_runner.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "runtime/model_store.h"
 
@@ -26,6 +27,17 @@ nlohmann::json AnalysisRunner::models_json(const analyzers::Task& t) {
   return j;
 }
 
+std::string AnalysisRunner::local_path(const std::string& catalogued) const {
+  const std::pair<std::string, std::string>* best = nullptr;
+  for (const auto& m : path_map_) {
+    const auto& from = m.first;
+    bool under = catalogued.rfind(from, 0) == 0 &&
+                 (catalogued.size() == from.size() || from.back() == '/' || catalogued[from.size()] == '/');
+    if (under && (!best || from.size() > best->first.size())) best = &m;
+  }
+  return best ? best->second + catalogued.substr(best->first.size()) : catalogued;
+}
+
 static Outcome failed(std::string error, bool permanent) {
   Outcome o;
   o.kind = Outcome::Failed;
@@ -34,8 +46,10 @@ static Outcome failed(std::string error, bool permanent) {
   return o;
 }
 
-void AnalysisRunner::run(const catalog::LeasedPhoto& photo, const std::function<void(size_t, Outcome)>& done,
+void AnalysisRunner::run(const catalog::LeasedPhoto& leased, const std::function<void(size_t, Outcome)>& done,
                          const std::function<bool()>& cancelled) {
+  catalog::LeasedPhoto photo = leased;
+  if (!photo.path.empty()) photo.path = local_path(photo.path);
   const auto& jobs = photo.jobs;
   auto fail_all = [&](const std::string& error, bool permanent) {
     for (size_t i = 0; i < jobs.size(); ++i) done(i, failed(error, permanent));
@@ -46,6 +60,20 @@ void AnalysisRunner::run(const catalog::LeasedPhoto& photo, const std::function<
         "back, then `darkroom retry --failed`",
         true);
     return;
+  }
+  // A photo this machine cannot see because its folder is not there (a share not mounted here, a path map
+  // missing) is left for another worker; a file gone from a folder that is there fails as missing.
+  if (std::error_code ec; leave_unseen_ && !std::filesystem::exists(photo.path, ec)) {
+    auto dir = std::filesystem::path(photo.path).parent_path();
+    if (!std::filesystem::exists(dir, ec)) {
+      Outcome o;
+      o.kind = Outcome::Deferred;
+      o.error = "this worker cannot see " + dir.string() +
+                " (a shared folder not mounted here? `darkroom work --path-map FROM=TO` maps a path); its photos "
+                "are left for other workers";
+      for (size_t i = 0; i < jobs.size(); ++i) done(i, o);
+      return;
+    }
   }
   // Decode once, at the largest side any of these tasks wants (0: full resolution wins).
   int side = -1;

@@ -21,6 +21,13 @@ class AnalysisRunner : public Runner {
   // it at once (absent: no limit).
   AnalysisRunner(std::map<std::string, analyzers::Task*> tasks, image::Limits limits = {},
                  std::map<std::string, int> concurrency = {});
+  // Paths as this machine sees them: a catalogued path starting with `from` is read at `to` + the rest (workers
+  // that mount a shared library's folders elsewhere: `work --path-map FROM=TO`). The longest match wins.
+  void map_paths(std::vector<std::pair<std::string, std::string>> map) { path_map_ = std::move(map); }
+  std::string local_path(const std::string& catalogued) const;
+  // For a library several machines share: a photo whose folder this machine does not have is left for another
+  // worker (Outcome::Deferred) instead of failing as missing.
+  void leave_unseen_to_others(bool on) { leave_unseen_ = on; }
   void run(const catalog::LeasedPhoto& photo, const std::function<void(size_t, Outcome)>& done,
            const std::function<bool()>& cancelled) override;
 
@@ -36,6 +43,8 @@ class AnalysisRunner : public Runner {
   std::map<std::string, analyzers::Task*> tasks_;
   image::Limits limits_;
   std::map<std::string, std::unique_ptr<Gate>> gates_;
+  std::vector<std::pair<std::string, std::string>> path_map_;
+  bool leave_unseen_ = false;
 };
 
 }  // namespace dr::jobs

@@ -109,6 +109,11 @@ void Queue::release(const std::vector<catalog::Lease>& leases) {
   });
 }
 
+void Queue::defer(const catalog::Lease& lease, int64_t delay_ms) {
+  int64_t t = now();
+  store_.finish(lease, JobState::Queued, t + delay_ms, std::nullopt, -1, t);
+}
+
 int Queue::reclaim(const std::function<bool(const std::string&)>& is_dead) {
   int n = 0;
   for (const auto& o : store_.lease_owners())

@@ -57,6 +57,8 @@ class Queue {
   catalog::JobState fail(const catalog::Lease& lease, const std::string& error, bool permanent);
   // Gives leased jobs back untouched: queued, due now, the attempt not counted.
   void release(const std::vector<catalog::Lease>& leases);
+  // Leaves a leased job for another worker: queued again, due in delay_ms, the attempt not counted.
+  void defer(const catalog::Lease& lease, int64_t delay_ms);
   // Ends at once the leases of owners that `is_dead` (e.g. killed processes of this host); returns the jobs freed.
   int reclaim(const std::function<bool(const std::string& owner)>& is_dead);
   // Failed and/or dead jobs (of these photos; all when empty) queued again with attempts reset.

@@ -88,6 +88,9 @@ struct WorkerPool::Impl {
         if (o.kind == Outcome::Released) {
           q.release({l});
           ++st.released;
+        } else if (o.kind == Outcome::Deferred) {
+          if (st.deferred++ == 0) spdlog::warn("{}", o.error);
+          q.defer(l, 30'000);
         } else if (o.kind == Outcome::Done) {
           if (q.complete(l, o.result, o.models))
             ++st.done;
@@ -220,11 +223,32 @@ WorkerPool::WorkerPool(Queue& queue, Runner& runner, PoolOptions opts)
 
 WorkerPool::~WorkerPool() = default;
 
+namespace {
+// The catalog's "jobs were queued" callback outlives a run; it reaches the run's workers only while they exist.
+struct Wake {
+  std::mutex mu;
+  std::condition_variable* cv = nullptr;
+};
+}  // namespace
+
 PoolSummary WorkerPool::run() {
   // On the heap: when the stop deadline passes, the threads still running are detached and keep using it until
   // the process ends.
   auto owned = std::make_unique<Impl>(*this);
   Impl& impl = *owned;
+  auto wake = std::make_shared<Wake>();
+  wake->cv = &impl.cv;
+  queue_.store().on_jobs_queued([wake] {
+    std::lock_guard lock(wake->mu);
+    if (wake->cv) wake->cv->notify_all();
+  });
+  struct Unhook {
+    std::shared_ptr<Wake> w;
+    ~Unhook() {
+      std::lock_guard lock(w->mu);
+      w->cv = nullptr;
+    }
+  } unhook{wake};
   // Leases left by killed processes of this host come back at once instead of at their expiry.
   try {
     queue_.reclaim(owner_is_dead_local);

@@ -15,10 +15,12 @@
 namespace dr::jobs {
 
 struct Outcome {
-  enum Kind { Done, Failed, Released } kind = Done;
+  // Deferred: this worker cannot run it (it cannot see the photo's folder), another may; queued again a little
+  // later, the attempt not counted.
+  enum Kind { Done, Failed, Released, Deferred } kind = Done;
   nlohmann::json result;                            // Done
   nlohmann::json models = nlohmann::json::array();  // Done: [{"id","sha256"}]
-  std::string error;                                // Failed: a sentence
+  std::string error;                                // Failed, Deferred: a sentence
   bool permanent = false;                           // Failed: retrying cannot help
 };
 
@@ -49,6 +51,7 @@ struct PoolStats {
   std::atomic<int64_t> retried{0};   // transient failures re-queued
   std::atomic<int64_t> lost{0};      // outcomes dropped because the lease was lost
   std::atomic<int64_t> released{0};  // jobs given back on stop
+  std::atomic<int64_t> deferred{0};  // jobs left for other workers (this one cannot see their photo)
 };
 
 struct PoolSummary {

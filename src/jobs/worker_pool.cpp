@@ -90,7 +90,7 @@ struct WorkerPool::Impl {
           ++st.released;
         } else if (o.kind == Outcome::Deferred) {
           if (st.deferred++ == 0) spdlog::warn("{}", o.error);
-          q.defer(l, 30'000);
+          q.defer(l, 1000);
         } else if (o.kind == Outcome::Done) {
           if (q.complete(l, o.result, o.models))
             ++st.done;
@@ -143,6 +143,7 @@ struct WorkerPool::Impl {
         size_t total = photo.jobs.size();
         std::vector<bool> reported(total, false);
         std::mutex rep_mu;
+        bool deferred = false;
         try {
           pool.runner_.run(
               photo,
@@ -151,6 +152,7 @@ struct WorkerPool::Impl {
                   std::lock_guard lock(rep_mu);
                   if (i >= total || reported[i]) return;
                   reported[i] = true;
+                  deferred = deferred || o.kind == Outcome::Deferred;
                 }
                 record(photo.jobs[i], std::move(o));
               },
@@ -164,6 +166,11 @@ struct WorkerPool::Impl {
               o.error = e.what();
               record(photo.jobs[i], std::move(o));
             }
+        }
+        // This worker cannot run that photo, others may: it leases nothing for a while, so that they take it.
+        if (deferred) {
+          std::unique_lock lock(mu);
+          cv.wait_for(lock, std::chrono::milliseconds(pool.opts_.defer_pause_ms), [&] { return stopping.load(); });
         }
         // A runner that forgot a job: give it back rather than leave it leased.
         for (size_t i = 0; i < total; ++i)

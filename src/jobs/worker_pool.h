@@ -42,6 +42,7 @@ struct PoolOptions {
   int64_t stop_deadline_ms = 30000;      // after a stop request, how long photos in hand may take
   std::string owner;                     // lease owner prefix ("host/pid"); a thread index is appended
   std::function<bool()> stop_requested;  // polled; may be empty
+  int64_t defer_pause_ms = 10'000;       // a worker that left a photo to others leases nothing this long
 };
 
 struct PoolStats {

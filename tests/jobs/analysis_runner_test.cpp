@@ -117,3 +117,19 @@ TEST(Progress, LinesShowRateEtaAndFailures) {
 
 }  // namespace
 }  // namespace dr::jobs
+
+namespace dr::jobs {
+namespace {
+
+TEST(AnalysisRunnerPaths, APathMapReadsSharedPhotosWhereThisMachineMountsThem) {
+  AnalysisRunner runner({});
+  runner.map_paths({{"/photos", "/mnt/nas/photos"}, {"/photos/2019", "/mnt/fast/2019"}, {"/other/", "/o/"}});
+  EXPECT_EQ(runner.local_path("/photos/a.jpg"), "/mnt/nas/photos/a.jpg");
+  EXPECT_EQ(runner.local_path("/photos/2019/b.jpg"), "/mnt/fast/2019/b.jpg");  // the longest match wins
+  EXPECT_EQ(runner.local_path("/photos2/c.jpg"), "/photos2/c.jpg");            // a folder, not a prefix of a name
+  EXPECT_EQ(runner.local_path("/other/d.jpg"), "/o/d.jpg");
+  EXPECT_EQ(runner.local_path("/elsewhere/e.jpg"), "/elsewhere/e.jpg");
+}
+
+}  // namespace
+}  // namespace dr::jobs

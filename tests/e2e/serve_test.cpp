@@ -70,7 +70,7 @@ class Serve : public ::testing::Test {
     vips::VImage::new_from_file(dr::test::skimage_sample("camera.png").c_str())
         .resize(0.8)
         .pngsave((photos + "/camera_small.png").c_str());
-    dr::test::write_file(photos + "/broken.jpg", std::string("\xff\xd8\xff\xe0 not really a JPEG", 24));
+    dr::test::write_file(photos + "/broken.jpg", std::string("\xff\xd8\xff\xe0 not really a JPEG"));
     // A folder outside the photos, reached by a symlink inside them: never added through the API.
     fs::create_directories(*dir_ / "outside");
     fs::copy_file(dr::test::skimage_sample("coffee.png"), *dir_ / "outside/secret.png");

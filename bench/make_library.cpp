@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   auto lib = dr::catalog::Library::open(dir);
   auto store = lib.open_store();
   dr::jobs::Queue queue(*store);
-  std::string thumbs = (fs::path(dir) / "thumbs").string();
+  std::string thumbs = lib.thumbs_dir();
 
   // The real thumbnails every synthetic photo's files link to.
   struct Source {
@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     json result;
   };
   std::vector<Source> sources;
-  fs::create_directories(fs::path(dir) / "sources");
+  const fs::path source_dir = fs::path(thumbs) / "sources";
+  fs::create_directories(source_dir);
   for (const char* name : kSamples) {
     std::string path = std::string("/usr/lib/python3/dist-packages/skimage/data/") + name;
     if (!fs::exists(path)) continue;
@@ -80,8 +81,8 @@ int main(int argc, char** argv) {
     auto grid = dr::image::webp_thumbnail(img.rgb, dr::analyzers::kGridShortSide, dr::analyzers::kGridLongSide);
     auto preview = dr::image::webp_thumbnail(img.rgb, 0, dr::analyzers::kPreviewSide);
     Source s;
-    s.grid = (fs::path(dir) / "sources" / (std::string(name) + "-grid.webp")).string();
-    s.preview = (fs::path(dir) / "sources" / (std::string(name) + "-preview.webp")).string();
+    s.grid = (source_dir / (std::string(name) + "-grid.webp")).string();
+    s.preview = (source_dir / (std::string(name) + "-preview.webp")).string();
     std::ofstream(s.grid, std::ios::binary) << grid.bytes;
     std::ofstream(s.preview, std::ios::binary) << preview.bytes;
     s.width = img.info.display_width;
@@ -127,7 +128,8 @@ int main(int argc, char** argv) {
         for (const char* size : {"grid", "preview"}) {
           auto link = *dr::analyzers::thumbnail_path(thumbs, f.content_hash, size);
           fs::create_directories(fs::path(link).parent_path());
-          fs::create_hard_link(size == std::string("grid") ? src.grid : src.preview, link);
+          std::error_code ec;  // a file already there (the same synthetic library made before): kept
+          fs::create_hard_link(size == std::string("grid") ? src.grid : src.preview, link, ec);
         }
       }
       // Every job done, with a result.

@@ -105,6 +105,12 @@ void register_deriver(const std::string& task, Deriver fn) {
   r.fns[task] = std::move(fn);
 }
 
+bool has_deriver(const std::string& task) {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  return r.fns.count(task) > 0;
+}
+
 Derived derive(const std::string& task, const nlohmann::json& result, const nlohmann::json& models) {
   Deriver fn;
   {

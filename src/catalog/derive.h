@@ -53,6 +53,8 @@ using Deriver = std::function<void(const nlohmann::json& result, const nlohmann:
 
 // Registers (or replaces) the deriver of a task. The built-in ones cover "text", "objects", "faces" and "clip".
 void register_deriver(const std::string& task, Deriver fn);
+// Whether a task's results have derived rows at all (pdq's and thumbs' do not: nothing to replace for them).
+bool has_deriver(const std::string& task);
 // The rows for one task's result (nothing for a task without a deriver). Malformed parts are skipped, not fatal:
 // the result JSON itself is always kept.
 Derived derive(const std::string& task, const nlohmann::json& result, const nlohmann::json& models);

@@ -760,6 +760,7 @@ bool PostgresStore::complete(const Lease& lease, const json& result, const json&
 }
 
 void PostgresStore::write_derived(Conn& c, int64_t photo_id, const std::string& task, const Derived& derived) {
+  if (!has_deriver(task)) return;  // no rows could exist: nothing to delete or write
   Derived d = derived;
   {
     Params p;

@@ -617,6 +617,7 @@ int SqliteStore::extend_leases(const std::vector<int64_t>& tokens, int64_t until
 }
 
 void SqliteStore::write_derived(int64_t photo_id, const std::string& task, const Derived& derived) {
+  if (!has_deriver(task)) return;  // no rows could exist: nothing to delete or write
   // The person of each face there was, by box, so that analysing a photo again keeps its people.
   Derived d = derived;
   {

@@ -91,7 +91,7 @@ std::optional<FloatTensor> read_tensor(std::string_view tensor) {
     } else if (f.num == tensor_f::raw_data && f.wire == Bytes) {
       if (f.bytes.size() % 4) return std::nullopt;
       t.values.resize(f.bytes.size() / 4);
-      std::memcpy(t.values.data(), f.bytes.data(), f.bytes.size());
+      if (!f.bytes.empty()) std::memcpy(t.values.data(), f.bytes.data(), f.bytes.size());
       raw = true;
     } else if (f.num == tensor_f::float_data && !raw) {
       if (f.wire == Fixed32) {
@@ -99,7 +99,7 @@ std::optional<FloatTensor> read_tensor(std::string_view tensor) {
       } else if (f.wire == Bytes && f.bytes.size() % 4 == 0) {
         const size_t n = t.values.size();
         t.values.resize(n + f.bytes.size() / 4);
-        std::memcpy(t.values.data() + n, f.bytes.data(), f.bytes.size());
+        if (!f.bytes.empty()) std::memcpy(t.values.data() + n, f.bytes.data(), f.bytes.size());
       }
     } else if (f.num == tensor_f::external_data || (f.num == tensor_f::data_location && f.value != 0)) {
       return std::nullopt;

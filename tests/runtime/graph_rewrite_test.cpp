@@ -314,6 +314,34 @@ TEST(GraphRewrite, Int8BlockComputesCloseToFloat) {
   EXPECT_EQ(stats.int8_convs + stats.int8_hard_swish, 0);
 }
 
+// Found by fuzz/onnx_fuzz.cpp (fuzz/regressions/onnx_fuzz/empty-raw-data.pb): a convolution whose weights are a FLOAT
+// tensor with an empty raw_data field. Reading it copied zero bytes from a null pointer (undefined behaviour, which
+// UBSan reports); such a tensor now reads as no values, and a convolution without weights is left alone.
+TEST(GraphRewrite, TensorWithEmptyDataIsLeftAlone) {
+  ox::Graph g;
+  g.inputs = {{"X", ox::kFloat, {1, 1, 4, 4}}};
+  g.outputs = {{"Y", ox::kFloat, {1, 0, 4, 4}}};
+  g.initializers = {ox::floats("W", {0, 1, 1, 1}, {}), ox::floats("s", {}, {2.f}), ox::floats("b", {}, {1.f})};
+  g.nodes.push_back({"Conv", {"X", "W"}, {"C"}});
+  g.nodes.push_back({"Mul", {"C", "s"}, {"M"}});
+  g.nodes.push_back({"Add", {"M", "b"}, {"Y"}});
+  const Int8Ranges ranges = {{"X", {-1.f, 1.f}}, {"C", {-1.f, 1.f}}, {"M", {-2.f, 2.f}}, {"Y", {-1.f, 3.f}}};
+  for (int opset : {9, 13}) {
+    RewriteStats stats;
+    EXPECT_FALSE(rewrite_graph(g.serialize(opset), &stats, &ranges)) << opset;
+    EXPECT_EQ(stats.affine_into_conv + stats.int8_convs, 0) << opset;
+  }
+  // The input the fuzzer made: a hard-swish graph whose weights lost their bytes; the rewrites still find the
+  // hard-swish, and the int8 pass (any ranges) reads the empty tensor without touching memory.
+  const std::string fuzzed = test::fuzz_regression("onnx_fuzz", "empty-raw-data.pb");
+  const Int8Ranges none;
+  RewriteStats stats;
+  auto out = rewrite_graph(fuzzed, &stats, &none);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(stats.hard_swish, 1);
+  EXPECT_EQ(stats.int8_convs, 0);
+}
+
 // PP-OCRv4 as the tests' models folder holds it (installed by make test-models): every hard-swish is found.
 TEST(GraphRewrite, PaddleOcrModels) {
   const std::string dir = std::string(DARKROOM_TEST_MODELS_DIR) + "/ocr/";

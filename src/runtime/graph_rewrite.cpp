@@ -419,9 +419,10 @@ class Rewriter {
       if (is_onnx(n) && (n.op == "Upsample" || n.op == "TopK" || n.op == "Resize")) return false;
     for (size_t k = 0; k < nodes_.size(); ++k) {
       if (!live(k, "Slice")) continue;
-      std::map<std::string_view, std::vector<int64_t>> a;
+      // The names are copied: read_attr's views point into the attributes, which are replaced below.
+      std::map<std::string, std::vector<int64_t>> a;
       for (auto& attr : nodes_[k].attrs)
-        if (auto av = read_attr(attr)) a[av->name] = av->ints;
+        if (auto av = read_attr(attr)) a[std::string(av->name)] = av->ints;
       if (!a.count("starts") || !a.count("ends")) continue;
       Node& n = change(k);
       n.attrs.clear();

@@ -235,8 +235,9 @@ std::string read_file(const std::string& path) {
 
 // X [1,2,6,8] -> Conv 3x3 -> BatchNormalization -> hard-swish (x * HardSigmoid(x)) -> *1.5 -0.25 as a depthwise
 // 1x1 convolution -> Conv 3x3 -> Slice of its first two channels (opset-9 attributes) -> Z: a PP-LCNetV3 block as
-// the rewrites leave it, in an opset-9 model.
-ox::Graph int8_block() {
+// the rewrites leave it, in an opset-9 model. `negative`: the Slice counts from the end, as exporters often write it
+// (the same two channels).
+ox::Graph int8_block(bool negative = false) {
   ox::Graph g;
   g.inputs = {{"X", ox::kFloat, {1, 2, 6, 8}}};
   g.outputs = {{"Z", ox::kFloat, {1, 2, 6, 8}}};
@@ -255,6 +256,9 @@ ox::Graph int8_block() {
   g.nodes.push_back({"Conv", {"A", "W2"}, {"Y"}, {ox::attr_ints("pads", {1, 1, 1, 1})}});
   g.nodes.push_back(
       {"Slice", {"Y"}, {"Z"}, {ox::attr_ints("starts", {0}), ox::attr_ints("ends", {2}), ox::attr_ints("axes", {1})}});
+  if (negative)
+    g.nodes.back().attributes = {ox::attr_ints("starts", {-3}), ox::attr_ints("ends", {-1}),
+                                 ox::attr_ints("axes", {-3})};
   return g;
 }
 
@@ -340,6 +344,37 @@ TEST(GraphRewrite, TensorWithEmptyDataIsLeftAlone) {
   ASSERT_TRUE(out);
   EXPECT_EQ(stats.hard_swish, 1);
   EXPECT_EQ(stats.int8_convs, 0);
+}
+
+// Found while writing fuzz/onnx_fuzz.cpp and kept as its input fuzz/regressions/onnx_fuzz/slice-opset9-negative.pb:
+// lifting an opset-9 Slice to opset 10 read its attribute names after freeing them (a heap-use-after-free under
+// ASan) whenever an attribute was longer than a short string's inline buffer, as negative indices (ten bytes each
+// on the wire) make it. The lifted Slice must keep its meaning.
+TEST(GraphRewrite, Opset9SliceWithNegativeIndicesIsLiftedIntact) {
+  const Int8Ranges any = {{"X", {-1.f, 1.f}}};
+  EXPECT_FALSE(rewrite_graph(test::fuzz_regression("onnx_fuzz", "slice-opset9-negative.pb"), nullptr, &any));
+
+  test::TempDir tmp;
+  const std::string model = int8_block(true).serialize(9);
+  const std::vector<int64_t> shape = {1, 2, 6, 8};
+  const auto x = pseudo_random(96, 13);
+  auto exposed = expose_float_outputs(model);
+  ASSERT_TRUE(exposed);
+  std::ofstream(tmp.path() + "/exposed.onnx", std::ios::binary) << *exposed;
+  auto values = run_all(tmp.path() + "/exposed.onnx", x, shape);
+  Int8Ranges ranges = {{"X", {-1.f, 1.f}}};
+  for (auto& [name, v] : values)
+    ranges[name] = {*std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end())};
+  RewriteStats stats;
+  auto q = rewrite_graph(model, &stats, &ranges);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(stats.int8_convs, 2);
+  std::ofstream(tmp.path() + "/int8.onnx", std::ios::binary) << *q;
+  const auto want = values.at("Z");
+  const auto got = run_all(tmp.path() + "/int8.onnx", x, shape).at("Z");
+  ASSERT_EQ(got.size(), want.size());  // the same two channels
+  const float span = *std::max_element(want.begin(), want.end()) - *std::min_element(want.begin(), want.end());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 0.03 * span) << i;
 }
 
 // PP-OCRv4 as the tests' models folder holds it (installed by make test-models): every hard-swish is found.

@@ -20,8 +20,10 @@ export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
-seeds=$build/fuzz-seeds
-rm -rf "$seeds"
+# Seeds and each target's corpus live in a folder of this run's own (two runs may go side by side).
+scratch=$(mktemp -d /tmp/darkroom-fuzz.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+seeds=$scratch/seeds
 ASAN_OPTIONS=detect_leaks=0 "$build/fuzz/make_seeds" "$seeds" "$shared" "$models"
 mkdir -p "$build/fuzz-artifacts"
 
@@ -30,7 +32,7 @@ declare -A seed_dir=([pdq_fuzz]=image [image_fuzz]=image [onnx_fuzz]=onnx [token
                      [manifest_fuzz]=manifest [settings_fuzz]=settings [http_fuzz]=http)
 declare -A dict=([pdq_fuzz]=jpeg [image_fuzz]=jpeg [onnx_fuzz]=onnx [tokenizer_fuzz]=json [manifest_fuzz]=json
                  [settings_fuzz]=json [http_fuzz]=http)
-declare -A max_len=([pdq_fuzz]=65536 [image_fuzz]=65536 [onnx_fuzz]=700000 [tokenizer_fuzz]=65536
+declare -A max_len=([pdq_fuzz]=65536 [image_fuzz]=65536 [onnx_fuzz]=65536 [tokenizer_fuzz]=65536
                     [manifest_fuzz]=65536 [settings_fuzz]=16384 [http_fuzz]=20000)
 
 for t in "${targets[@]}"; do
@@ -45,11 +47,11 @@ for t in "${targets[@]}"; do
     "$bin" "${common[@]}" "${regressions[@]}" >"$build/fuzz-artifacts/$t-regressions.log" 2>&1 ||
       { tail -50 "$build/fuzz-artifacts/$t-regressions.log"; echo "$t: an input of fuzz/regressions/$t fails again"; exit 1; }
   fi
-  work=$(mktemp -d)
+  work=$scratch/corpus-$t
+  mkdir -p "$work"
   "$bin" "${common[@]}" -seed=1 -max_total_time="$seconds" "$work" "$seeds/${seed_dir[$t]}" \
     >"$build/fuzz-artifacts/$t.log" 2>&1 ||
     { tail -60 "$build/fuzz-artifacts/$t.log"; echo "$t: the fuzzer found a failure (see $build/fuzz-artifacts)"; exit 1; }
-  rm -rf "$work"
   stats=$(grep -E '^stat::(number_of_executed_units|new_units_added)' "$build/fuzz-artifacts/$t.log" | awk '{print $2}' | paste -sd/)
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$build/fuzz-artifacts/$t.log" | tail -1)
   echo "$t: ${#regressions[@]} regression inputs pass; $stats runs/new units in $(( $(date +%s) - start )) s, $cov"

@@ -772,8 +772,9 @@ class Rewriter {
 
   std::optional<std::pair<float, float>> range_of(const std::string& name) const {
     auto it = ranges_->find(name);
+    // A span too wide for a float (-3e38 to 3e38) would make an infinite step.
     if (it == ranges_->end() || !std::isfinite(it->second.first) || !std::isfinite(it->second.second) ||
-        it->second.first > it->second.second)
+        it->second.first > it->second.second || !std::isfinite(it->second.second - it->second.first))
       return std::nullopt;
     return it->second;
   }
@@ -826,6 +827,12 @@ class Rewriter {
     const std::string y = has_bn ? nodes_[bn].out[0] : c.out[0];
     auto ry = range_of(y);
     if (!ry || graph_outputs_.count(y)) return false;
+    // Weights or biases that are not finite (in the file, or made so by the folded BatchNormalization) have no int8
+    // form: converting a NaN step count to an integer is undefined behaviour. Such a convolution stays in float.
+    auto finite = [](const std::vector<float>& v) {
+      return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+    };
+    if (!finite(w.values) || !finite(b.values)) return false;
     auto xq = input_q(k, c.in[0]);
     if (!xq) return false;
     const size_t outs = b.values.size(), per = w.values.size() / outs;

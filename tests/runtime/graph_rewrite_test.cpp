@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "runtime/runtime.h"
+#include "runtime/wire.h"
 #include "support/cli.h"
 #include "support/onnx_builder.h"
 #include "support/test_models.h"
@@ -375,6 +376,45 @@ TEST(GraphRewrite, Opset9SliceWithNegativeIndicesIsLiftedIntact) {
   ASSERT_EQ(got.size(), want.size());  // the same two channels
   const float span = *std::max_element(want.begin(), want.end()) - *std::min_element(want.begin(), want.end());
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 0.03 * span) << i;
+}
+
+// Ranges for every name a model's nodes read or write, as a calibration gives them (fuzz/onnx_fuzz.cpp does the same).
+Int8Ranges every_name(const std::string& model, float lo, float hi) {
+  Int8Ranges r;
+  auto fs = wire::parse(model);
+  for (const auto& g : fs ? *fs : std::vector<wire::Field>{})
+    if (auto gs = g.num == 7 && g.wire == wire::Bytes ? wire::parse(g.bytes) : std::nullopt)
+      for (const auto& n : *gs)
+        if (auto ns = n.num == 1 && n.wire == wire::Bytes ? wire::parse(n.bytes) : std::nullopt)
+          for (const auto& x : *ns)
+            if ((x.num == 1 || x.num == 2) && x.wire == wire::Bytes) r[std::string(x.bytes)] = {lo, hi};
+  return r;
+}
+
+// Found by fuzz/onnx_fuzz.cpp (fuzz/regressions/onnx_fuzz/conv-bias-not-finite.pb): a convolution whose weights or
+// biases are not finite, in the file or after folding a BatchNormalization with a negative variance, was quantised
+// anyway: its bias step count, a NaN, was converted to an integer (undefined behaviour; UBSan stops there). Such a
+// convolution now stays in float, and the rest of the graph is quantised around it.
+TEST(GraphRewrite, ConvolutionsWithoutFiniteWeightsStayInFloat) {
+  const std::string fuzzed = test::fuzz_regression("onnx_fuzz", "conv-bias-not-finite.pb");
+  const Int8Ranges all = every_name(fuzzed, -1.f, 6.f);
+  ASSERT_FALSE(all.empty());
+  RewriteStats stats;
+  (void)rewrite_graph(fuzzed, &stats, &all);
+  EXPECT_EQ(stats.int8_convs, 0);
+
+  ox::Graph g = int8_block();
+  for (auto& t : g.initializers)
+    if (t.name == "bn_var") t = ox::floats("bn_var", {4}, {0.5f, -1.f, 2.f, 0.8f});  // NaN after the fold
+  const std::string model = g.serialize(9);
+  const Int8Ranges ranges = every_name(model, -4.f, 4.f);
+  auto q = rewrite_graph(model, &stats, &ranges);
+  ASSERT_TRUE(q);
+  // The first convolution stays in float with its BatchNormalization, and so the hard-swish that reads it; the
+  // depthwise one after it and the last one are int8.
+  EXPECT_EQ(stats.int8_convs, 2);
+  EXPECT_EQ(stats.int8_hard_swish, 0);
+  EXPECT_NE(q->find("BatchNormalization"), std::string::npos);
 }
 
 // PP-OCRv4 as the tests' models folder holds it (installed by make test-models): every hard-swish is found.

@@ -3,6 +3,9 @@
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+# Seconds of fuzzing per target in `make test` (fuzz/run.sh); the regression inputs always run.
+FUZZ_SECONDS ?= 20
 JOBS ?= 2
 SHARED ?= $(abspath $(CURDIR)/../shared)
 DARKROOM_MODELS ?= $(CURDIR)/.models
@@ -13,7 +16,7 @@ CMAKE_FLAGS := -DDARKROOM_TEST_HOOKS=ON -DDARKROOM_WERROR=ON -DDARKROOM_SHARED_D
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all setup build build-bin install models test-models test test-release test-asan demo bench format clean
+.PHONY: all setup build build-bin install models test-models test test-release test-asan test-fuzz demo bench format clean
 
 # `make install` puts darkroom (and the ONNX Runtime it loads) under PREFIX; `make demo` installs it first.
 PREFIX ?= /usr/local
@@ -48,7 +51,7 @@ models: build-bin
 test-models: build models
 	$(BUILD)/darkroom --models $(DARKROOM_MODELS) models install face-detector/scrfd-500m --from $(SHARED)/models
 
-test: test-release test-asan
+test: test-release test-asan test-fuzz
 
 test-release: test-models
 	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure --timeout 900
@@ -59,6 +62,15 @@ test-asan: test-models
 	  $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && $(ASAN_ENV) ctest -j$(JOBS) --output-on-failure --timeout 1800
+
+# The libFuzzer targets (fuzz/README.md), built with clang: the sources each one fuzzes are compiled instrumented,
+# the rest of darkroom comes from $(BUILD)'s libdarkroom_core.a. Each runs every input that once failed it, then
+# FUZZ_SECONDS of fuzzing from seeds written from the machine's sample files.
+test-fuzz: build-bin
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DDARKROOM_FUZZ=ON -DDARKROOM_FUZZ_CORE=$(abspath $(BUILD)) \
+	  -DDARKROOM_TESTS=OFF -DDARKROOM_BENCH=OFF -DDARKROOM_SHARED_DIR=$(SHARED) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
+	DARKROOM_SHARED_DIR=$(SHARED) bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # The demo uses the installed darkroom, with its models in the default cache and its library in the default place
 # (see scripts/demo.sh), so that `darkroom status` or `darkroom serve` afterwards finds both.
@@ -74,4 +86,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

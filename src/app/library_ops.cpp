@@ -30,7 +30,7 @@ StatusReport status(Session& s, size_t failure_limit) {
 std::vector<std::string> tasks_for(Session& s, const std::string& flag) {
   try {
     if (!flag.empty()) return analyzers::parse_task_list(flag);
-    const auto& t = s.library().settings()["tasks"];
+    const auto t = s.library().settings().value("tasks", nlohmann::json::array());
     if (t.is_array() && !t.empty()) {
       std::string csv;
       for (const auto& x : t)
@@ -45,7 +45,7 @@ std::vector<std::string> tasks_for(Session& s, const std::string& flag) {
 
 std::vector<std::string> library_roots(Session& s, const std::vector<std::string>& extra) {
   std::vector<std::string> dirs = extra;
-  const auto& r = s.library().settings()["roots"];
+  const auto r = s.library().settings().value("roots", nlohmann::json::array());  // not in the defaults
   if (r.is_array())
     for (const auto& x : r)
       if (x.is_string()) dirs.push_back(x.get<std::string>());

@@ -1,6 +1,8 @@
 #include "catalog/library.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +64,72 @@ bool Library::create(const std::string& dir) {
   return !existed;
 }
 
+namespace {
+
+// The keys of settings.json that darkroom reads, checked once here so that every reader can rely on their types and
+// ranges (a number too large for an int is undefined behaviour in the reader). Keys darkroom does not know are
+// kept as they are.
+void check_settings(const json& s, const std::string& file) {
+  auto bad = [&](const std::string& key, const std::string& what) {
+    throw LibraryError(file + ": " + key + " must be " + what + "; fix it, or delete it to get the default");
+  };
+  auto whole = [&](const json& o, const char* key, const std::string& name, int64_t lo, int64_t hi) {
+    if (!o.contains(key)) return;
+    const json& v = o[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi ||
+        (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(hi)))
+      bad(name, "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  };
+  auto seconds = [&](const json& o, const char* key, const std::string& name, double hi) {
+    if (!o.contains(key)) return;
+    const json& v = o[key];
+    if (!v.is_number() || !(v.get<double>() >= 0) || v.get<double>() > hi)
+      bad(name, "a number of seconds from 0 to " + std::to_string(int64_t(hi)));
+  };
+  auto strings = [&](const char* key) {
+    if (!s.contains(key)) return;
+    const json& v = s[key];
+    if (!v.is_array() || !std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_string(); }))
+      bad(std::string("\"") + key + "\"", "a list of strings");
+  };
+  strings("tasks");
+  strings("roots");
+  whole(s, "busy_timeout_ms", "\"busy_timeout_ms\"", 0, 3'600'000);
+  const json& q = s["queue"];
+  if (!q.is_object()) bad("\"queue\"", "an object");
+  whole(q, "max_attempts", "\"queue\".\"max_attempts\"", 1, 1000);
+  whole(q, "backoff_ms", "\"queue\".\"backoff_ms\"", 0, 86'400'000);
+  whole(q, "backoff_max_ms", "\"queue\".\"backoff_max_ms\"", 0, 86'400'000);
+  seconds(q, "lease_seconds", "\"queue\".\"lease_seconds\"", 86'400);
+  seconds(q, "stop_deadline_seconds", "\"queue\".\"stop_deadline_seconds\"", 86'400);
+  if (q.contains("task_concurrency")) {
+    const json& c = q["task_concurrency"];
+    if (!c.is_object()) bad("\"queue\".\"task_concurrency\"", "an object of task names and numbers");
+    for (const auto& [task, n] : c.items())
+      whole(c, task.c_str(), "\"queue\".\"task_concurrency\".\"" + task + "\"", 1, 1024);
+  }
+  const json& a = s["analyzers"];
+  if (!a.is_object()) bad("\"analyzers\"", "an object with one object of settings per task");
+  for (const auto& [task, settings] : a.items()) {
+    if (!settings.is_object()) bad("\"analyzers\".\"" + task + "\"", "an object of settings");
+    // Each task reads its own keys; a number none of them could use (a 32-bit int read from 1e300) stops here.
+    for (const auto& [key, v] : settings.items())
+      if (v.is_number() && !(std::abs(v.get<double>()) <= 1e9))
+        bad("\"analyzers\".\"" + task + "\".\"" + key + "\"", "a number between -1e9 and 1e9");
+  }
+}
+
+// The user's settings over the defaults; a key set to null is deleted by the merge and gets its default back.
+void apply_user_settings(json& settings, const json& user, const std::string& where) {
+  settings.merge_patch(user);
+  const json defaults = Library::default_settings();
+  for (const auto& [key, value] : defaults.items())
+    if (!settings.contains(key)) settings[key] = value;
+  check_settings(settings, where);
+}
+
+}  // namespace
+
 Library Library::open(const std::string& dir) {
   Library lib;
   if (is_postgres_url(dir)) {
@@ -76,7 +144,7 @@ Library Library::open(const std::string& dir) {
           throw LibraryError("the settings stored in " + lib.dir_ +
                              " are not a JSON object; fix darkroom_meta's "
                              "'settings' row");
-        lib.settings_.merge_patch(user);
+        apply_user_settings(lib.settings_, user, "the settings stored in " + lib.dir_);
       }
     } catch (const StoreError& e) {
       throw LibraryError(e.what());
@@ -93,7 +161,7 @@ Library Library::open(const std::string& dir) {
     json user = json::parse(in, nullptr, false);
     if (user.is_discarded() || !user.is_object())
       throw LibraryError(lib.settings_path() + " is not a JSON object; fix it or delete it to get the defaults back");
-    lib.settings_.merge_patch(user);
+    apply_user_settings(lib.settings_, user, lib.settings_path());
   }
   return lib;
 }

@@ -4,10 +4,15 @@
 #include <cstdio>
 #include <mutex>
 
+#include "image/decode.h"
+
 // exiv2 0.27's headers use std::auto_ptr, deprecated in C++20.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <exiv2/exiv2.hpp>
+#include <exiv2/matroskavideo.hpp>
+#include <exiv2/quicktimevideo.hpp>
+#include <exiv2/riffvideo.hpp>
 
 namespace dr::image {
 namespace {
@@ -51,6 +56,38 @@ std::optional<double> rational_coord(const Exiv2::ExifData& exif, const char* ke
 
 std::once_flag quiet_once;
 
+// exiv2 0.27 hands some files to its video readers (QuickTime, RIFF, Matroska, ASF; deprecated since 0.27.1), which
+// spin for minutes on small crafted files (Exiv2/exiv2#2393, #2423; fuzz/image_fuzz.cpp found one of 561 bytes).
+// HEIF and AVIF photos are among them (exiv2's BMFF reader is off by default and would report a tile's size for a
+// grid image); their facts come from libvips' header read instead, as the decode reads them. Other such files are
+// not photos.
+bool video_reader(int type) {
+  constexpr int asf = 24;  // Exiv2::ImageType::asf, from asfvideo.hpp, which does not compile on its own
+  return type == Exiv2::ImageType::qtime || type == Exiv2::ImageType::riff || type == Exiv2::ImageType::mkv ||
+         type == asf;
+}
+
+// A HEIF or AVIF photo's format, size and orientation from libvips' header read (no EXIF date, camera or GPS).
+Metadata heif_metadata(const std::string& path) {
+  Metadata m;
+  try {
+    Limits none;
+    none.max_pixels = 0;
+    const Info info = read_info(path, none);
+    if (info.format != "heif") {
+      m.error = "a video or another container, not a photo in a format darkroom reads";
+      return m;
+    }
+    m.format = info.format;
+    m.width = info.display_width;
+    m.height = info.display_height;
+    m.orientation = info.orientation;
+  } catch (const Error&) {
+    m.error = "a video or another container, not a photo in a format darkroom reads";
+  }
+  return m;
+}
+
 }  // namespace
 
 std::optional<std::string> exif_datetime_to_iso(const std::string& raw) {
@@ -75,6 +112,10 @@ Metadata read_metadata(const std::string& path) {
     if (!img.get()) {
       m.error = "not a recognised image format";
       return m;
+    }
+    if (video_reader(img->imageType())) {
+      img.reset();
+      return heif_metadata(path);
     }
     img->readMetadata();
     m.format = format_of(img->mimeType());

@@ -1,6 +1,7 @@
 // What a photo's header says about it, read with exiv2 without decoding pixels: format, size as displayed, EXIF
-// date taken, camera, GPS and orientation. A file exiv2 cannot read gives a Metadata with an empty format and the
-// reason, never an exception: `add` records the file anyway and its jobs fail with that reason.
+// date taken, camera, GPS and orientation (HEIF and AVIF: format, size and orientation from libvips' header read;
+// exiv2's video readers, which it would use for them, are never run). A file exiv2 cannot read gives a Metadata with an
+// empty format and the reason, never an exception: `add` records the file anyway and its jobs fail with that reason.
 #pragma once
 #include <optional>
 #include <string>

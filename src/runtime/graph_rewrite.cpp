@@ -91,7 +91,7 @@ std::optional<FloatTensor> read_tensor(std::string_view tensor) {
     } else if (f.num == tensor_f::raw_data && f.wire == Bytes) {
       if (f.bytes.size() % 4) return std::nullopt;
       t.values.resize(f.bytes.size() / 4);
-      std::memcpy(t.values.data(), f.bytes.data(), f.bytes.size());
+      if (!f.bytes.empty()) std::memcpy(t.values.data(), f.bytes.data(), f.bytes.size());
       raw = true;
     } else if (f.num == tensor_f::float_data && !raw) {
       if (f.wire == Fixed32) {
@@ -99,7 +99,7 @@ std::optional<FloatTensor> read_tensor(std::string_view tensor) {
       } else if (f.wire == Bytes && f.bytes.size() % 4 == 0) {
         const size_t n = t.values.size();
         t.values.resize(n + f.bytes.size() / 4);
-        std::memcpy(t.values.data() + n, f.bytes.data(), f.bytes.size());
+        if (!f.bytes.empty()) std::memcpy(t.values.data() + n, f.bytes.data(), f.bytes.size());
       }
     } else if (f.num == tensor_f::external_data || (f.num == tensor_f::data_location && f.value != 0)) {
       return std::nullopt;
@@ -419,9 +419,10 @@ class Rewriter {
       if (is_onnx(n) && (n.op == "Upsample" || n.op == "TopK" || n.op == "Resize")) return false;
     for (size_t k = 0; k < nodes_.size(); ++k) {
       if (!live(k, "Slice")) continue;
-      std::map<std::string_view, std::vector<int64_t>> a;
+      // The names are copied: read_attr's views point into the attributes, which are replaced below.
+      std::map<std::string, std::vector<int64_t>> a;
       for (auto& attr : nodes_[k].attrs)
-        if (auto av = read_attr(attr)) a[av->name] = av->ints;
+        if (auto av = read_attr(attr)) a[std::string(av->name)] = av->ints;
       if (!a.count("starts") || !a.count("ends")) continue;
       Node& n = change(k);
       n.attrs.clear();
@@ -771,8 +772,9 @@ class Rewriter {
 
   std::optional<std::pair<float, float>> range_of(const std::string& name) const {
     auto it = ranges_->find(name);
+    // A span too wide for a float (-3e38 to 3e38) would make an infinite step.
     if (it == ranges_->end() || !std::isfinite(it->second.first) || !std::isfinite(it->second.second) ||
-        it->second.first > it->second.second)
+        it->second.first > it->second.second || !std::isfinite(it->second.second - it->second.first))
       return std::nullopt;
     return it->second;
   }
@@ -825,6 +827,12 @@ class Rewriter {
     const std::string y = has_bn ? nodes_[bn].out[0] : c.out[0];
     auto ry = range_of(y);
     if (!ry || graph_outputs_.count(y)) return false;
+    // Weights or biases that are not finite (in the file, or made so by the folded BatchNormalization) have no int8
+    // form: converting a NaN step count to an integer is undefined behaviour. Such a convolution stays in float.
+    auto finite = [](const std::vector<float>& v) {
+      return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+    };
+    if (!finite(w.values) || !finite(b.values)) return false;
     auto xq = input_q(k, c.in[0]);
     if (!xq) return false;
     const size_t outs = b.values.size(), per = w.values.size() / outs;

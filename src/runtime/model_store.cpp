@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,9 +29,108 @@ const ModelFile& ModelEntry::onnx() const {
   throw ModelError("model " + id + " has no file named 'model' in the manifest");
 }
 
+namespace {
+
+// An entry as the code reads it, checked once here so that no reader meets a type it does not expect or a number it
+// cannot hold (a float beyond 2^64 read as a file's size is undefined behaviour; found by fuzz/manifest_fuzz.cpp),
+// and so that a model's files lie inside the model cache. Throws ModelError naming the entry and the field. Keys the
+// code does not read are left as they are.
+void check_entry(const nlohmann::json& e) {
+  using nlohmann::json;
+  const std::string id = e.is_object() && e.contains("id") && e["id"].is_string() ? e["id"].get<std::string>() : "";
+  auto bad = [&](const std::string& field, const std::string& what) {
+    throw ModelError((id.empty() ? std::string("an entry") : "the entry " + id) + ": " + field + " must be " + what);
+  };
+  if (!e.is_object()) bad("each entry", "an object");
+  if (id.empty()) bad("\"id\"", "a string");
+  auto string = [&](const json& o, const char* key, const std::string& where, bool required) {
+    if (o.contains(key) ? !o[key].is_string() : required) bad(where + "\"" + key + "\"", "a string");
+  };
+  auto whole = [&](const json& v, const std::string& field, int64_t lo, int64_t hi) {
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(hi)) ||
+        v.get<int64_t>() < lo || v.get<int64_t>() > hi)
+      bad(field, "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  };
+  auto number = [&](const json& v, const std::string& field) {
+    if (!v.is_number() || !std::isfinite(v.get<double>())) bad(field, "a number");
+  };
+  auto numbers = [&](const json& v, const std::string& field, size_t n) {
+    if (!v.is_array() || v.size() != n) bad(field, "a list of " + std::to_string(n) + " numbers");
+    for (const auto& x : v) number(x, field);
+  };
+  string(e, "task", "", true);
+  for (const char* key : {"role", "family", "licence"}) string(e, key, "", false);
+  if (e.contains("default") && !e["default"].is_boolean()) bad("\"default\"", "true or false");
+  if (!e.contains("files") || !e["files"].is_array()) bad("\"files\"", "a list");
+  for (const auto& f : e["files"]) {
+    if (!f.is_object()) bad("each file", "an object");
+    string(f, "path", "a file's ", true);
+    for (const char* key : {"name", "sha256", "url", "member"})
+      string(f, key, "a file's ", key == std::string("sha256"));
+    const std::string path = f["path"].get<std::string>();
+    const auto rel = fs::path(path).lexically_normal();
+    if (path.empty() || rel.is_absolute() || rel.empty() || *rel.begin() == "..")
+      bad("the path \"" + path + "\"", "a relative path inside the model cache");
+    const std::string sha = f["sha256"].get<std::string>();
+    if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos)
+      bad("the sha256 of " + path, "64 lowercase hex digits");
+    if (f.contains("size")) whole(f["size"], "the size of " + path, 0, int64_t(1) << 50);
+  }
+  // The input and output facts the analyzers and the runtime read (models/manifest.json has every one of them).
+  if (e.contains("input")) {
+    const json& in = e["input"];
+    if (!in.is_object()) bad("\"input\"", "an object");
+    for (const auto& [key, v] : in.items()) {
+      const std::string field = "input." + key;
+      if (key == "scale") number(v, field);
+      if (key == "mean" || key == "std") numbers(v, field, 3);
+      if (key == "colour" && v != "RGB" && v != "BGR") bad(field, "\"RGB\" or \"BGR\"");
+      if (key == "multiple") whole(v, field, 1, 4096);
+      if (key == "limit_side" || key == "height" || key == "shortest" || key == "longest") whole(v, field, 0, 65536);
+      if (key == "context" || key == "start" || key == "end") whole(v, field, 0, 10'000'000);
+      if (key == "shape_varies" && !v.is_boolean()) bad(field, "true or false");
+      if (key == "size") {
+        if (!v.is_array() || v.size() != 2) bad(field, "[height, width]");
+        for (const auto& x : v) whole(x, field, 1, 65536);
+      }
+      if (key == "probe_shape") {
+        if (!v.is_array() || v.empty() || v.size() > 8) bad(field, "a list of up to 8 dimensions");
+        for (const auto& x : v) whole(x, field, -1, 65536);
+      }
+      if (key == "letterbox") {
+        if (!v.is_object()) bad(field, "an object");
+        if (v.contains("pad")) number(v["pad"], field + ".pad");
+      }
+    }
+  }
+  if (e.contains("output")) {
+    const json& out = e["output"];
+    if (!out.is_object()) bad("\"output\"", "an object");
+    for (const auto& [key, v] : out.items()) {
+      const std::string field = "output." + key;
+      if (key == "score_threshold" || key == "nms_iou") number(v, field);
+      if (key == "dim") whole(v, field, 1, 65536);
+      if (key == "strides") {
+        if (!v.is_array() || v.empty()) bad(field, "a list of strides");
+        for (const auto& x : v) whole(x, field, 1, 1024);
+      }
+      if (key == "ctc") {
+        if (!v.is_object()) bad(field, "an object");
+        if (v.contains("blank")) whole(v["blank"], field + ".blank", 0, 10'000'000);
+        if (v.contains("space_last") && !v["space_last"].is_boolean()) bad(field + ".space_last", "true or false");
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Manifest Manifest::parse(const nlohmann::json& j) {
   Manifest m;
-  for (auto& e : j.at("models")) {
+  if (!j.is_object() || !j.contains("models") || !j["models"].is_array())
+    throw ModelError("a manifest is an object with a list of \"models\"");
+  for (auto& e : j["models"]) {
+    check_entry(e);
     ModelEntry me;
     me.id = e.at("id");
     me.task = e.at("task");
@@ -76,8 +176,7 @@ Manifest Manifest::load(const std::string& models_dir) {
         m.entries_.push_back(e);
       }
     } catch (const std::exception& ex) {
-      throw ModelError("the manifest " + p.string() + " cannot be read (" + ex.what() +
-                       "); fix or remove it");
+      throw ModelError("the manifest " + p.string() + " cannot be read (" + ex.what() + "); fix or remove it");
     }
   }
   return m;
@@ -99,8 +198,9 @@ std::vector<const ModelEntry*> Manifest::for_task(const std::string& task) const
 const ModelEntry* Manifest::pick(const std::string& task, const std::string& role, const std::string& chosen) const {
   if (!chosen.empty()) {
     auto e = find(chosen);
-    if (!e) throw ModelError("unknown model '" + chosen + "' chosen for " + task + " " + role +
-                             "; `darkroom models list` shows the known ones");
+    if (!e)
+      throw ModelError("unknown model '" + chosen + "' chosen for " + task + " " + role +
+                       "; `darkroom models list` shows the known ones");
     return e;
   }
   for (auto& e : entries_)
@@ -194,8 +294,8 @@ std::string ModelStore::require(const ModelEntry& e, const std::string& file_nam
     throw ModelError("model file " + c.path + " (" + e.id + ") is missing; expected sha256 " + f->sha256 +
                      "; install it with: " + install_hint(*this, e));
   if (!c.sha256_ok)
-    throw ModelError("model file " + c.path + " (" + e.id + ") is corrupt: sha256 " + c.actual_sha256 +
-                     ", expected " + f->sha256 + "; reinstall it with: " + install_hint(*this, e));
+    throw ModelError("model file " + c.path + " (" + e.id + ") is corrupt: sha256 " + c.actual_sha256 + ", expected " +
+                     f->sha256 + "; reinstall it with: " + install_hint(*this, e));
   return c.path;
 }
 
@@ -224,14 +324,13 @@ std::vector<std::string> ModelStore::install(const ModelEntry& e, const std::vec
           continue;
         }
         if (sha != f.sha256) {
-          lines.push_back(f.path + ": " + cand.string() + " has sha256 " + sha + ", not " + f.sha256 +
-                          "; not used");
+          lines.push_back(f.path + ": " + cand.string() + " has sha256 " + sha + ", not " + f.sha256 + "; not used");
           continue;
         }
         fs::copy_file(cand, tmp, fs::copy_options::overwrite_existing, ec);
         if (ec) throw ModelError("cannot copy " + cand.string() + " to " + tmp.string() + ": " + ec.message());
-        fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                                 fs::perms::others_read, ec);
+        fs::permissions(
+            tmp, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read, ec);
         from = cand.string();
         break;
       }
@@ -264,7 +363,8 @@ std::vector<std::string> ModelStore::install(const ModelEntry& e, const std::vec
                                          10 * 60 * 1000)
                      : util::run_process({"tar", "xzf", download.string(), "-C", dir.string(), member}, 10 * 60 * 1000);
         fs::remove(download, ec);
-        if (!t.ok()) throw ModelError("cannot extract " + member + " from " + f.url + ": " + t.describe() + " " + t.err);
+        if (!t.ok())
+          throw ModelError("cannot extract " + member + " from " + f.url + ": " + t.describe() + " " + t.err);
         fs::rename(zip ? dir / base : dir / member, tmp, ec);
         fs::remove_all(dir);
         if (ec) throw ModelError("cannot move " + member + " into place: " + ec.message());

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace dr::server {
@@ -126,7 +127,122 @@ bool parse_target(const std::string& target, Request& r) {
   return true;
 }
 
+void limit(http::request_parser<http::string_body>& parser, const HttpOptions& o) {
+  parser.header_limit(std::uint32_t(o.max_header_bytes));
+  parser.body_limit(o.max_body_bytes);
+}
+
+// A read that ended this way closes the connection without an answer: the client left, went quiet, or the server
+// is stopping.
+bool ends_quietly(beast::error_code ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+         ec == net::error::connection_reset;
+}
+
+// The answer to a request Beast refused while reading it (its headers or body too large, or not HTTP).
+Response refusal(beast::error_code ec, const HttpOptions& o) {
+  int status = 400;
+  std::string why = "the request could not be read (" + ec.message() + ")";
+  if (ec == http::error::header_limit) {
+    status = 431;
+    why = "the request's headers are larger than " + std::to_string(o.max_header_bytes) + " bytes";
+  } else if (ec == http::error::body_limit) {
+    status = 413;
+    why = "the request's body is larger than " + std::to_string(o.max_body_bytes) + " bytes";
+  } else if (ec == http::error::buffer_overflow) {
+    status = 431;
+    why = "the request's headers are too large";
+  }
+  Response r;
+  r.status = status;
+  r.body = json_error(why);
+  r.header("Content-Type", "application/json");
+  return r;
+}
+
+// The handler's answer to a request read whole; `keep` says whether the connection may stay open after it.
+Response answer(http::request<http::string_body>&& msg, const std::string& remote, const Handler& handler, bool& keep) {
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  req.remote = remote;
+  req.body = std::move(msg.body());
+  for (const auto& f : msg) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[name] = std::string(f.value());
+  }
+  keep = msg.keep_alive();
+  Response res;
+  if (!parse_target(req.target, req)) {
+    res.status = 400;
+    res.body = json_error("the request's path is not a valid URL path");
+    res.header("Content-Type", "application/json");
+    keep = false;
+    return res;
+  }
+  try {
+    return handler(req);
+  } catch (const std::exception& e) {
+    res = Response{};
+    res.status = 500;
+    res.body = json_error(std::string("internal error: ") + e.what());
+    res.header("Content-Type", "application/json");
+    return res;
+  }
+}
+
+// Bytes as a socket would give them, `chunk` bytes per read at most (0: all at once), then the end of the stream.
+class BytesStream {
+ public:
+  BytesStream(std::string_view bytes, size_t chunk) : bytes_(bytes), chunk_(chunk ? chunk : bytes.size()) {}
+  template <class Buffers>
+  size_t read_some(const Buffers& buffers, beast::error_code& ec) {
+    if (bytes_.empty()) {
+      ec = net::error::eof;
+      return 0;
+    }
+    ec = {};
+    size_t n = net::buffer_copy(buffers, net::buffer(bytes_.data(), std::min(chunk_, bytes_.size())));
+    bytes_.remove_prefix(n);
+    return n;
+  }
+  template <class Buffers>
+  size_t read_some(const Buffers& buffers) {
+    beast::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw beast::system_error(ec);
+    return n;
+  }
+
+ private:
+  std::string_view bytes_;
+  size_t chunk_;
+};
+
 }  // namespace
+
+std::vector<Response> answer_bytes(std::string_view bytes, const HttpOptions& opts, const Handler& handler,
+                                   size_t chunk) {
+  std::vector<Response> out;
+  BytesStream stream(bytes, chunk);
+  beast::flat_buffer buffer(opts.max_header_bytes);  // as a connection's
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    limit(parser, opts);
+    beast::error_code ec;
+    http::read(stream, buffer, parser, ec);
+    if (ends_quietly(ec)) break;
+    if (ec) {
+      out.push_back(refusal(ec, opts));
+      break;
+    }
+    bool keep = false;
+    out.push_back(answer(parser.release(), "127.0.0.1", handler, keep));
+    if (!keep || out.back().stream) break;
+  }
+  return out;
+}
 
 class Conn;
 
@@ -202,8 +318,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
  private:
   void read() {
     parser_.emplace();
-    parser_->header_limit(std::uint32_t(srv_.opts.max_header_bytes));
-    parser_->body_limit(srv_.opts.max_body_bytes);
+    limit(*parser_, srv_.opts);
     stream_.expires_after(std::chrono::milliseconds(first_ ? srv_.opts.read_timeout_ms : srv_.opts.idle_timeout_ms));
     first_ = false;
     http::async_read(stream_, buffer_, *parser_,
@@ -211,62 +326,19 @@ class Conn : public std::enable_shared_from_this<Conn> {
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || srv_.stopping) {
+    if (ends_quietly(ec) || srv_.stopping) {
       shutdown();
       return;
     }
     if (ec) {
-      int status = 400;
-      std::string why = "the request could not be read (" + ec.message() + ")";
-      if (ec == http::error::header_limit) {
-        status = 431;
-        why = "the request's headers are larger than " + std::to_string(srv_.opts.max_header_bytes) + " bytes";
-      } else if (ec == http::error::body_limit) {
-        status = 413;
-        why = "the request's body is larger than " + std::to_string(srv_.opts.max_body_bytes) + " bytes";
-      } else if (ec == http::error::buffer_overflow) {
-        status = 431;
-        why = "the request's headers are too large";
-      }
-      Response r;
-      r.status = status;
-      r.body = json_error(why);
-      r.header("Content-Type", "application/json");
-      write(std::move(r), false, false);
+      write(refusal(ec, srv_.opts), false, false);
       return;
     }
-    auto msg = parser_->release();
     // The read deadline covered the request; the handler and the write get their own.
     stream_.expires_never();
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    req.remote = remote_;
-    req.body = std::move(msg.body());
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-      req.headers[name] = std::string(f.value());
-    }
-    bool keep = msg.keep_alive();
-    bool head = msg.method() == http::verb::head;
-    Response res;
-    if (!parse_target(req.target, req)) {
-      res.status = 400;
-      res.body = json_error("the request's path is not a valid URL path");
-      res.header("Content-Type", "application/json");
-      keep = false;
-    } else {
-      try {
-        res = srv_.handler(req);
-      } catch (const std::exception& e) {
-        res = Response{};
-        res.status = 500;
-        res.body = json_error(std::string("internal error: ") + e.what());
-        res.header("Content-Type", "application/json");
-      }
-    }
+    bool head = parser_->get().method() == http::verb::head;
+    bool keep = false;
+    Response res = answer(parser_->release(), remote_, srv_.handler, keep);
     if (res.stream) {
       begin_stream(std::move(res));
       return;

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -88,6 +89,14 @@ class HttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// What a connection answers to these bytes, read as it reads a socket (the same Beast parser, limits and buffer;
+// at most `chunk` bytes arrive per read, 0: all at once) and answered by `handler`: one response per request while
+// the connection would stay open (keep-alive), a 4xx for bytes it refuses (a request cut short among them), nothing
+// once the bytes end between requests (a connection closes then). An event stream's response ends the list; its stream
+// is not started. For tests and the fuzz target (fuzz/http_fuzz.cpp): no socket, no threads.
+std::vector<Response> answer_bytes(std::string_view bytes, const HttpOptions& opts, const Handler& handler,
+                                   size_t chunk = 0);
 
 // "%41b" -> "Ab"; nullopt-like: returns false on a malformed escape or a NUL byte.
 bool percent_decode(const std::string& in, std::string& out, bool plus_is_space);

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "runtime/runtime.h"
+#include "runtime/wire.h"
 #include "support/cli.h"
 #include "support/onnx_builder.h"
 #include "support/test_models.h"
@@ -235,8 +236,9 @@ std::string read_file(const std::string& path) {
 
 // X [1,2,6,8] -> Conv 3x3 -> BatchNormalization -> hard-swish (x * HardSigmoid(x)) -> *1.5 -0.25 as a depthwise
 // 1x1 convolution -> Conv 3x3 -> Slice of its first two channels (opset-9 attributes) -> Z: a PP-LCNetV3 block as
-// the rewrites leave it, in an opset-9 model.
-ox::Graph int8_block() {
+// the rewrites leave it, in an opset-9 model. `negative`: the Slice counts from the end, as exporters often write it
+// (the same two channels).
+ox::Graph int8_block(bool negative = false) {
   ox::Graph g;
   g.inputs = {{"X", ox::kFloat, {1, 2, 6, 8}}};
   g.outputs = {{"Z", ox::kFloat, {1, 2, 6, 8}}};
@@ -255,6 +257,9 @@ ox::Graph int8_block() {
   g.nodes.push_back({"Conv", {"A", "W2"}, {"Y"}, {ox::attr_ints("pads", {1, 1, 1, 1})}});
   g.nodes.push_back(
       {"Slice", {"Y"}, {"Z"}, {ox::attr_ints("starts", {0}), ox::attr_ints("ends", {2}), ox::attr_ints("axes", {1})}});
+  if (negative)
+    g.nodes.back().attributes = {ox::attr_ints("starts", {-3}), ox::attr_ints("ends", {-1}),
+                                 ox::attr_ints("axes", {-3})};
   return g;
 }
 
@@ -312,6 +317,104 @@ TEST(GraphRewrite, Int8BlockComputesCloseToFloat) {
   Int8Ranges none;
   EXPECT_FALSE(rewrite_graph(model, &stats, &none));
   EXPECT_EQ(stats.int8_convs + stats.int8_hard_swish, 0);
+}
+
+// Found by fuzz/onnx_fuzz.cpp (fuzz/regressions/onnx_fuzz/empty-raw-data.pb): a convolution whose weights are a FLOAT
+// tensor with an empty raw_data field. Reading it copied zero bytes from a null pointer (undefined behaviour, which
+// UBSan reports); such a tensor now reads as no values, and a convolution without weights is left alone.
+TEST(GraphRewrite, TensorWithEmptyDataIsLeftAlone) {
+  ox::Graph g;
+  g.inputs = {{"X", ox::kFloat, {1, 1, 4, 4}}};
+  g.outputs = {{"Y", ox::kFloat, {1, 0, 4, 4}}};
+  g.initializers = {ox::floats("W", {0, 1, 1, 1}, {}), ox::floats("s", {}, {2.f}), ox::floats("b", {}, {1.f})};
+  g.nodes.push_back({"Conv", {"X", "W"}, {"C"}});
+  g.nodes.push_back({"Mul", {"C", "s"}, {"M"}});
+  g.nodes.push_back({"Add", {"M", "b"}, {"Y"}});
+  const Int8Ranges ranges = {{"X", {-1.f, 1.f}}, {"C", {-1.f, 1.f}}, {"M", {-2.f, 2.f}}, {"Y", {-1.f, 3.f}}};
+  for (int opset : {9, 13}) {
+    RewriteStats stats;
+    EXPECT_FALSE(rewrite_graph(g.serialize(opset), &stats, &ranges)) << opset;
+    EXPECT_EQ(stats.affine_into_conv + stats.int8_convs, 0) << opset;
+  }
+  // The input the fuzzer made: a hard-swish graph whose weights lost their bytes; the rewrites still find the
+  // hard-swish, and the int8 pass (any ranges) reads the empty tensor without touching memory.
+  const std::string fuzzed = test::fuzz_regression("onnx_fuzz", "empty-raw-data.pb");
+  const Int8Ranges none;
+  RewriteStats stats;
+  auto out = rewrite_graph(fuzzed, &stats, &none);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(stats.hard_swish, 1);
+  EXPECT_EQ(stats.int8_convs, 0);
+}
+
+// Found while writing fuzz/onnx_fuzz.cpp and kept as its input fuzz/regressions/onnx_fuzz/slice-opset9-negative.pb:
+// lifting an opset-9 Slice to opset 10 read its attribute names after freeing them (a heap-use-after-free under
+// ASan) whenever an attribute was longer than a short string's inline buffer, as negative indices (ten bytes each
+// on the wire) make it. The lifted Slice must keep its meaning.
+TEST(GraphRewrite, Opset9SliceWithNegativeIndicesIsLiftedIntact) {
+  const Int8Ranges any = {{"X", {-1.f, 1.f}}};
+  EXPECT_FALSE(rewrite_graph(test::fuzz_regression("onnx_fuzz", "slice-opset9-negative.pb"), nullptr, &any));
+
+  test::TempDir tmp;
+  const std::string model = int8_block(true).serialize(9);
+  const std::vector<int64_t> shape = {1, 2, 6, 8};
+  const auto x = pseudo_random(96, 13);
+  auto exposed = expose_float_outputs(model);
+  ASSERT_TRUE(exposed);
+  std::ofstream(tmp.path() + "/exposed.onnx", std::ios::binary) << *exposed;
+  auto values = run_all(tmp.path() + "/exposed.onnx", x, shape);
+  Int8Ranges ranges = {{"X", {-1.f, 1.f}}};
+  for (auto& [name, v] : values)
+    ranges[name] = {*std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end())};
+  RewriteStats stats;
+  auto q = rewrite_graph(model, &stats, &ranges);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(stats.int8_convs, 2);
+  std::ofstream(tmp.path() + "/int8.onnx", std::ios::binary) << *q;
+  const auto want = values.at("Z");
+  const auto got = run_all(tmp.path() + "/int8.onnx", x, shape).at("Z");
+  ASSERT_EQ(got.size(), want.size());  // the same two channels
+  const float span = *std::max_element(want.begin(), want.end()) - *std::min_element(want.begin(), want.end());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 0.03 * span) << i;
+}
+
+// Ranges for every name a model's nodes read or write, as a calibration gives them (fuzz/onnx_fuzz.cpp does the same).
+Int8Ranges every_name(const std::string& model, float lo, float hi) {
+  Int8Ranges r;
+  auto fs = wire::parse(model);
+  for (const auto& g : fs ? *fs : std::vector<wire::Field>{})
+    if (auto gs = g.num == 7 && g.wire == wire::Bytes ? wire::parse(g.bytes) : std::nullopt)
+      for (const auto& n : *gs)
+        if (auto ns = n.num == 1 && n.wire == wire::Bytes ? wire::parse(n.bytes) : std::nullopt)
+          for (const auto& x : *ns)
+            if ((x.num == 1 || x.num == 2) && x.wire == wire::Bytes) r[std::string(x.bytes)] = {lo, hi};
+  return r;
+}
+
+// Found by fuzz/onnx_fuzz.cpp (fuzz/regressions/onnx_fuzz/conv-bias-not-finite.pb): a convolution whose weights or
+// biases are not finite, in the file or after folding a BatchNormalization with a negative variance, was quantised
+// anyway: its bias step count, a NaN, was converted to an integer (undefined behaviour; UBSan stops there). Such a
+// convolution now stays in float, and the rest of the graph is quantised around it.
+TEST(GraphRewrite, ConvolutionsWithoutFiniteWeightsStayInFloat) {
+  const std::string fuzzed = test::fuzz_regression("onnx_fuzz", "conv-bias-not-finite.pb");
+  const Int8Ranges all = every_name(fuzzed, -1.f, 6.f);
+  ASSERT_FALSE(all.empty());
+  RewriteStats stats;
+  (void)rewrite_graph(fuzzed, &stats, &all);
+  EXPECT_EQ(stats.int8_convs, 0);
+
+  ox::Graph g = int8_block();
+  for (auto& t : g.initializers)
+    if (t.name == "bn_var") t = ox::floats("bn_var", {4}, {0.5f, -1.f, 2.f, 0.8f});  // NaN after the fold
+  const std::string model = g.serialize(9);
+  const Int8Ranges ranges = every_name(model, -4.f, 4.f);
+  auto q = rewrite_graph(model, &stats, &ranges);
+  ASSERT_TRUE(q);
+  // The first convolution stays in float with its BatchNormalization, and so the hard-swish that reads it; the
+  // depthwise one after it and the last one are int8.
+  EXPECT_EQ(stats.int8_convs, 2);
+  EXPECT_EQ(stats.int8_hard_swish, 0);
+  EXPECT_NE(q->find("BatchNormalization"), std::string::npos);
 }
 
 // PP-OCRv4 as the tests' models folder holds it (installed by make test-models): every hard-swish is found.

@@ -25,8 +25,7 @@ Manifest tiny_manifest(const std::string& url = "") {
          {"role", "detector"},
          {"default", true},
          {"files",
-          {{{"name", "model"}, {"path", "t/tiny.onnx"}, {"sha256", dr::util::sha256_hex("tiny model")},
-            {"url", url}},
+          {{{"name", "model"}, {"path", "t/tiny.onnx"}, {"sha256", dr::util::sha256_hex("tiny model")}, {"url", url}},
            {{"name", "keys"}, {"path", "t/keys.txt"}, {"sha256", dr::util::sha256_hex("a\nb\n")}}}}}}}};
   return Manifest::parse(j);
 }
@@ -136,7 +135,7 @@ TEST(Manifest, UserEntriesInManifestDReplaceOrAdd) {
   fs::create_directories(dir / "manifest.d");
   dr::test::write_file(dir / "manifest.d/mine.json",
                        R"({"models":[{"id":"text-recognizer/latin","task":"text","role":"recognizer",
-                       "files":[{"name":"model","path":"ocr/latin.onnx","sha256":"00"}]}]})");
+                       "files":[{"name":"model","path":"ocr/latin.onnx","sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}]})");
   auto m = Manifest::load(dir.path());
   ASSERT_NE(m.find("text-recognizer/latin"), nullptr);
   EXPECT_EQ(m.pick("text", "recognizer", "text-recognizer/latin")->id, "text-recognizer/latin");
@@ -180,4 +179,72 @@ TEST(Manifest, InsightFaceBuffaloLIsListedButNeverADefault) {
   }
   EXPECT_EQ(m.pick("faces", "detector")->id, "face-detector/yunet-n");
   EXPECT_EQ(m.pick("faces", "embedder")->id, "face-embedder/mobilefacenet");
+}
+
+namespace {
+
+// Loads `entry` as the only model of <tmp>/manifest.d/user.json; returns the error's sentence ("" when it loads).
+std::string load_error(const TempDir& tmp, const nlohmann::json& entry) {
+  fs::create_directories(tmp / "manifest.d");
+  dr::test::write_file(tmp / "manifest.d/user.json", nlohmann::json{{"models", {entry}}}.dump());
+  try {
+    Manifest::load(tmp.path());
+    return "";
+  } catch (const ModelError& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+// Found by fuzz/manifest_fuzz.cpp (fuzz/regressions/manifest_fuzz/size-too-large.json): a file's "size" written as a
+// number beyond 2^64 reads as a float, and converting it to the size's integer was undefined behaviour. Every field
+// the code reads is now checked when the manifest loads, with a sentence naming the entry and the field; a file's
+// path must also stay inside the model cache (`models install` writes there).
+TEST(Manifest, UserEntriesAreCheckedWhenTheyLoad) {
+  TempDir tmp;
+  fs::create_directories(tmp / "manifest.d");
+  dr::test::write_file(tmp / "manifest.d/user.json", dr::test::fuzz_regression("manifest_fuzz", "size-too-large.json"));
+  try {
+    Manifest::load(tmp.path());
+    ADD_FAILURE() << "the fuzzed manifest loaded";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("manifest.d/user.json cannot be read"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("must be a whole number from 0 to"), std::string::npos) << e.what();
+  }
+
+  const nlohmann::json good = {{"id", "mine/det"},
+                               {"task", "faces"},
+                               {"role", "detector"},
+                               {"files", {{{"path", "mine/det.onnx"}, {"sha256", std::string(64, 'a')}, {"size", 10}}}},
+                               {"input", {{"size", {640, 640}}, {"mean", {0, 0, 0}}, {"colour", "RGB"}}},
+                               {"output", {{"strides", {8, 16, 32}}, {"score_threshold", 0.5}}}};
+  EXPECT_EQ(load_error(tmp, good), "");
+  struct Case {
+    const char* pointer;
+    nlohmann::json value;
+    const char* says;
+  };
+  for (const auto& c : {Case{"/files/0/size", 1e30, "the size of mine/det.onnx must be a whole number"},
+                        Case{"/files/0/size", -1, "the size of mine/det.onnx must be a whole number"},
+                        Case{"/files/0/path", "/etc/passwd", "a relative path inside the model cache"},
+                        Case{"/files/0/path", "../../x.onnx", "a relative path inside the model cache"},
+                        Case{"/files/0/path", 5, "a file's \"path\" must be a string"},
+                        Case{"/files/0/sha256", "ABC", "the sha256 of mine/det.onnx must be 64 lowercase hex digits"},
+                        Case{"/files", "x", "\"files\" must be a list"}, Case{"/task", 1, "\"task\" must be a string"},
+                        Case{"/default", "yes", "\"default\" must be true or false"},
+                        Case{"/input/size", {640}, "input.size must be [height, width]"},
+                        Case{"/input/size/0", 1e100, "input.size must be a whole number"},
+                        Case{"/input/mean", "grey", "input.mean must be a list of 3 numbers"},
+                        Case{"/input/colour", "RGBA", "input.colour must be \"RGB\" or \"BGR\""},
+                        Case{"/input/multiple", 1e300, "input.multiple must be a whole number"},
+                        Case{"/output/strides/1", 0, "output.strides must be a whole number from 1"},
+                        Case{"/output/score_threshold", "high", "output.score_threshold must be a number"}}) {
+    nlohmann::json entry = good;
+    entry[nlohmann::json::json_pointer(c.pointer)] = c.value;
+    const std::string error = load_error(tmp, entry);
+    EXPECT_NE(error.find(std::string("the entry mine/det: ")), std::string::npos) << c.pointer << ": " << error;
+    EXPECT_NE(error.find(c.says), std::string::npos) << c.pointer << ": " << error;
+    EXPECT_NE(error.find("; fix or remove it"), std::string::npos) << error;
+  }
 }

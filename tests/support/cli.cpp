@@ -5,8 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 namespace fs = std::filesystem;
 
@@ -52,6 +54,12 @@ void write_file(const std::string& path, const std::string& bytes) {
 
 std::string shared_dir() { return DARKROOM_SHARED_DIR; }
 std::string test_models_dir() { return DARKROOM_TEST_MODELS_DIR; }
+std::string fuzz_regression(const std::string& target, const std::string& name) {
+  const std::string path = std::string(DARKROOM_SOURCE_DIR) + "/fuzz/regressions/" + target + "/" + name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 std::string opencv_sample(const std::string& name) { return "/usr/share/doc/opencv-doc/examples/data/" + name; }
 std::string skimage_sample(const std::string& name) { return "/usr/lib/python3/dist-packages/skimage/data/" + name; }
 

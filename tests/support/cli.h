@@ -32,6 +32,8 @@ class TempDir {
 void write_file(const std::string& path, const std::string& bytes);
 std::string shared_dir();       // ../shared
 std::string test_models_dir();  // the models installed by `make models`
+// An input that once made a fuzz target fail, kept for good in fuzz/regressions/<target>/<name> (fuzz/README.md).
+std::string fuzz_regression(const std::string& target, const std::string& name);
 // Debian's sample photos.
 std::string opencv_sample(const std::string& name);   // /usr/share/doc/opencv-doc/examples/data/<name>
 std::string skimage_sample(const std::string& name);  // .../skimage/data/<name>

@@ -1,5 +1,7 @@
 #include "analyzers/pdq/pdq_task.h"
 
+#include <stdexcept>
+
 #include "analyzers/pdq/pdq_hasher.h"
 
 namespace dr::analyzers {
@@ -46,8 +48,10 @@ class PdqTask : public Task {
 
 std::unique_ptr<Task> make_pdq_task(TaskContext& ctx) {
   bool dihedral = false;
-  if (auto it = ctx.settings.find("pdq"); it != ctx.settings.end() && it->is_object())
-    dihedral = it->value("dihedral", false);
+  if (auto it = ctx.settings.find("pdq"); it != ctx.settings.end() && it->is_object() && it->contains("dihedral")) {
+    if (!(*it)["dihedral"].is_boolean()) throw std::invalid_argument("pdq setting 'dihedral' must be true or false");
+    dihedral = (*it)["dihedral"].get<bool>();
+  }
   return std::make_unique<PdqTask>(dihedral);
 }
 

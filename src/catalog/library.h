@@ -28,6 +28,8 @@ class Library {
   // The folder, or the database URL (without its password) of a shared library.
   const std::string& dir() const { return dir_; }
   bool shared() const { return !url_.empty(); }
+  // The database URL as given (with its password, if any: never for messages); empty for a folder library.
+  const std::string& url() const { return url_; }
   std::string catalog_path() const;
   std::string settings_path() const;
   // settings.json merged over the defaults.

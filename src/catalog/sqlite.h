@@ -21,6 +21,8 @@ class Error : public std::runtime_error {
   int code() const { return code_; }
   bool busy() const { return (code_ & 0xff) == SQLITE_BUSY || (code_ & 0xff) == SQLITE_LOCKED; }
   bool readonly() const { return (code_ & 0xff) == SQLITE_READONLY || (code_ & 0xff) == SQLITE_CANTOPEN; }
+  // The file is not a database, or its pages do not hold together: `darkroom check`, then a backup.
+  bool damaged() const { return (code_ & 0xff) == SQLITE_CORRUPT || (code_ & 0xff) == SQLITE_NOTADB; }
 
  private:
   int code_;
@@ -56,6 +58,7 @@ class Stmt {
   void run();
   void reset();
 
+  int columns() const { return sqlite3_column_count(s_); }
   bool is_null(int col) const;
   int64_t i64(int col) const;
   double f64(int col) const;

@@ -262,6 +262,9 @@ auto SqliteStore::guarded(const char* what, F&& fn) -> decltype(fn()) {
                            "); status, show, search and dupes still work, and a library you can write to is "
                            "needed to add or analyse photos",
                        false, true);
+    if (e.damaged())
+      throw StoreError("the catalog " + path_ + " is damaged (" + e.what() + ", while " + what +
+                       "); `darkroom check` says what is wrong, and README.md (\"Backups\") how to restore a backup");
     throw StoreError(std::string("catalog error while ") + what + ": " + e.what());
   }
 }

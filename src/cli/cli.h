@@ -61,7 +61,9 @@ void print_json_line(const nlohmann::json& j);
   X(similar)                 \
   X(serve)                   \
   X(token)                   \
-  X(migrate)
+  X(migrate)                 \
+  X(check)                   \
+  X(backup)
 
 #define DARKROOM_DECLARE(name) void register_##name(CLI::App& app, Globals& g);
 DARKROOM_COMMANDS(DARKROOM_DECLARE)

@@ -263,24 +263,11 @@ TEST(LibraryCli, AReadOnlyLibraryIsReadableAndRefusesWrites) {
   fs::permissions(lib, fs::perms::owner_all);
 }
 
-// Starts `darkroom work` in the background (output to files); returns its pid.
+// Starts `darkroom work` in the background (output to a file); returns its pid.
 pid_t spawn_work(const std::string& lib, const std::string& log, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {DARKROOM_BIN, "--library", lib, "--models", dr::test::test_models_dir(), "work"};
+  std::vector<std::string> args = {"--library", lib, "--models", dr::test::test_models_dir(), "work"};
   args.insert(args.end(), extra.begin(), extra.end());
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) {
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
+  return dr::test::spawn_darkroom(args, {}, log);
 }
 
 void add_audit(const std::string& catalog) {

@@ -103,32 +103,10 @@ void expect_all_done(const std::string& lib, int64_t jobs) {
   EXPECT_EQ(s["jobs"]["dead"], 0) << s;
 }
 
-// The binary in a child process; its stderr to err_path when given.
-pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env,
-            const std::string& err_path = {}) {
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-  int null = ::open("/dev/null", O_WRONLY);
-  ::dup2(null, 1);
-  if (!err_path.empty()) {
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(err, 2);
-  }
-  std::vector<std::string> argv = {DARKROOM_BIN};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> a;
-  for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  ::execv(a[0], a.data());
-  ::_exit(127);
+pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::string& log = {}) {
+  return dr::test::spawn_darkroom(args, env, log);
 }
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using dr::test::wait_exit;
 
 TEST(PostgresLibrary, AnswersAsTheSqliteLibraryDoes) {
   NEED_POSTGRES(url);
@@ -192,6 +170,14 @@ TEST(PostgresLibrary, AnswersAsTheSqliteLibraryDoes) {
   EXPECT_EQ(sa["objects"], sb["objects"]);
   EXPECT_EQ(sa["pdq"], sb["pdq"]);
   EXPECT_EQ(sa["tasks"], sb["tasks"]);
+  // check runs the catalog's rules on both; a backup of a database is pg_dump's.
+  for (const auto& lib : {sqlite, url}) {
+    auto check = dr_lib(lib, {"check"});
+    EXPECT_EQ(check.exit_code, 0) << lib << check.out << check.err;
+  }
+  auto backup = dr_lib(url, {"backup", dir / "copy"});
+  EXPECT_EQ(backup.exit_code, 2);
+  EXPECT_NE(backup.err.find("pg_dump"), std::string::npos) << backup.err;
   // And the server over it.
   dr::test::ServeProcess server(url, {"--no-work"});
   ASSERT_TRUE(server.started()) << server.err();

@@ -416,6 +416,9 @@ TEST_F(ServeOwnLibrary, PeopleAreNamedMergedMovedAndRejectedThroughTheApi) {
   auto re = http(port, "POST", "/api/people/recluster");
   ASSERT_EQ(re.status, 200) << re.body;
   EXPECT_EQ(re.json()["people"].size(), 1u);
+  // Every change kept the catalog's rules (a face's person exists, ...).
+  auto check = dr_lib(lib_, {"--json", "check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 TEST_F(ServeOwnLibrary, DuplicatesCanBeDismissed) {

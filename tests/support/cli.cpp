@@ -1,6 +1,8 @@
 #include "support/cli.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,6 +20,29 @@ util::ProcessResult darkroom(const std::vector<std::string>& args, const std::ve
   std::vector<std::string> argv = {DARKROOM_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   return util::run_process(argv, 600000, env);
+}
+
+pid_t spawn_darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                     const std::string& log) {
+  std::vector<std::string> argv = {DARKROOM_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+  int out = log.empty() ? ::open("/dev/null", O_WRONLY) : ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  ::dup2(out, 1);
+  ::dup2(out, 2);
+  std::vector<char*> a;
+  for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  ::execv(a[0], a.data());
+  ::_exit(127);
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 std::vector<nlohmann::json> json_lines(const std::string& out) {

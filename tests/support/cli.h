@@ -1,5 +1,7 @@
 // Helpers for tests that drive the built darkroom binary.
 #pragma once
+#include <sys/types.h>
+
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -11,6 +13,13 @@ namespace dr::test {
 
 // Runs DARKROOM_BIN with args; env entries ("NAME=value") are added. 10-minute timeout.
 util::ProcessResult darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// Starts DARKROOM_BIN with args in the background (env entries added): its stdout and stderr appended to `log`, or
+// thrown away when it is empty. Returns its pid, for wait_exit or a signal.
+pid_t spawn_darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                     const std::string& log = {});
+// Waits for a child: its exit status, or 128 + the signal that killed it.
+int wait_exit(pid_t pid);
 
 // Each non-empty stdout line parsed as JSON (a line that is not JSON fails the calling test).
 std::vector<nlohmann::json> json_lines(const std::string& out);

@@ -24,6 +24,7 @@
 #include "app/work.h"
 #include "catalog/library.h"
 #include "image/decode.h"
+#include "jobs/queue.h"
 #include "server/api.h"
 
 namespace fs = std::filesystem;
@@ -53,16 +54,13 @@ std::vector<float> unit(int dim, int seed) {
   return v;
 }
 
-// Completes the queued job of `task` for `photo` with `result`, as a worker would.
-void complete(dr::catalog::Store& store, int64_t photo, const std::string& task, const json& result,
+// Completes the job of `task` for `photo` with `result`, as a worker would (through the queue).
+void complete(dr::jobs::Queue& queue, int64_t photo, const std::string& task, const json& result,
               const json& models = json::array()) {
-  store.enqueue(photo, {task});
-  dr::catalog::LeaseRequest r;
-  r.owner = "http_fuzz";
-  r.tasks = {task};
-  for (auto& leased : store.lease(r))
+  queue.enqueue(photo, {task});
+  for (auto& leased : queue.lease("http_fuzz", 1, {task}))
     for (auto& job : leased.jobs)
-      if (!store.complete(job, result, models)) die("a job could not be completed");
+      if (!queue.complete(job, result, models)) die("a job could not be completed");
 }
 
 Server& server() {
@@ -111,12 +109,12 @@ Server& server() {
                          {"landmarks", {{1, 2}, {3, 4}, {5, 6}, {7, 8}, {9, 10}}},
                          {"quality", {{"score", 0.8}, {"size", 30}, {"blur", 0.1}}},
                          {"embedding", unit(128, f + (k == 2 ? 5 : 0))}});
-      complete(store, ids[k], "faces", faces);
-      complete(store, ids[k], "objects",
+      complete(s.queue(), ids[k], "faces", faces);
+      complete(s.queue(), ids[k], "objects",
                json::array({{{"label", k ? "cat" : "dog"}, {"score", 0.8}, {"box", {1, 2, 30, 40}}}}));
-      complete(store, ids[k], "text",
+      complete(s.queue(), ids[k], "text",
                {{"lines", {{{"text", k ? "Café Crème" : "open daily"}, {"score", 0.9}}}}, {"full", "x"}});
-      complete(store, ids[k], "clip", {{"dim", 512}, {"embedding", unit(512, int(k))}},
+      complete(s.queue(), ids[k], "clip", {{"dim", 512}, {"embedding", unit(512, int(k))}},
                json::array({{{"id", "clip/vit-b-32"}, {"sha256", "0"}}}));
     }
     dr::app::cluster_faces(store, true);

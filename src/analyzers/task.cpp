@@ -1,5 +1,7 @@
 #include "analyzers/task.h"
 
+#include <cerrno>
+
 namespace dr::analyzers {
 
 PhotoInput read_photo(const std::string& path, int side, const image::Limits& limits, bool embeddings,
@@ -17,5 +19,7 @@ PhotoInput read_photo(const std::string& path, int side, const image::Limits& li
   in.opts.content_hash = std::move(content_hash);
   return in;
 }
+
+bool is_host_errno(int err) { return err == ENOSPC || err == EDQUOT || err == EROFS; }
 
 }  // namespace dr::analyzers

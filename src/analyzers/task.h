@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,16 @@ struct ModelRef {
   // that results recorded before the field existed stay current).
   std::string variant;
 };
+
+// An error of this machine, not of the photo: the disk a task writes to is full or read-only. The worker pool gives
+// the job back (the attempt not counted) and stops with this sentence; `darkroom work` goes on once it is fixed.
+class HostError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Whether `err` (an errno) means the disk is full or cannot be written (ENOSPC, EDQUOT, EROFS).
+bool is_host_errno(int err);
 
 class Task {
  public:

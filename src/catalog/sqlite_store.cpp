@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -257,11 +258,18 @@ auto SqliteStore::guarded(const char* what, F&& fn) -> decltype(fn()) {
                            std::to_string(busy_timeout_ms_ / 1000.0).substr(0, 4) + " s while " + what +
                            "); try again when that process has finished",
                        true, false);
-    if (e.readonly() || read_only_)
+    // A disk that filled or turned read-only under a write may come back as an I/O error with the system's reason.
+    const int sys = db_ && (e.code() & 0xff) == SQLITE_IOERR ? sqlite3_system_errno(db_->raw()) : 0;
+    if (e.readonly() || read_only_ || sys == EROFS)
       throw StoreError("the catalog " + path_ + " cannot be written (" + e.what() +
                            "); status, show, search and dupes still work, and a library you can write to is "
                            "needed to add or analyse photos",
                        false, true);
+    if (e.full() || sys == ENOSPC || sys == EDQUOT)
+      throw StoreError("the disk holding the catalog " + path_ + " is full (" + e.what() + ", while " + what +
+                           "); nothing was lost: jobs in hand are queued again when their leases end, and `darkroom "
+                           "work` goes on once there is space",
+                       false, false, true);
     if (e.damaged())
       throw StoreError("the catalog " + path_ + " is damaged (" + e.what() + ", while " + what +
                        "); `darkroom check` says what is wrong, and README.md (\"Backups\") how to restore a backup");

@@ -25,13 +25,14 @@ int64_t now_ms();
 // A catalog error the user can act on; busy() when another process held the database past the busy timeout.
 class StoreError : public std::runtime_error {
  public:
-  StoreError(const std::string& what, bool busy = false, bool read_only = false)
-      : std::runtime_error(what), busy_(busy), read_only_(read_only) {}
+  StoreError(const std::string& what, bool busy = false, bool read_only = false, bool full = false)
+      : std::runtime_error(what), busy_(busy), read_only_(read_only), full_(full) {}
   bool busy() const { return busy_; }
   bool read_only() const { return read_only_; }
+  bool full() const { return full_; }  // the disk holding the catalog is full
 
  private:
-  bool busy_, read_only_;
+  bool busy_, read_only_, full_;
 };
 
 // What `add` learns about a photo the first time its content is seen.

@@ -120,6 +120,9 @@ void AnalysisRunner::run(const catalog::LeasedPhoto& leased, const std::function
       o.models = models_json(*it->second);
     } catch (const image::Error& e) {
       o = failed(e.what(), e.permanent());
+    } catch (const analyzers::HostError& e) {
+      o.kind = Outcome::Halted;
+      o.error = e.what();
     } catch (const runtime::ModelError& e) {
       o = failed(e.what(), false);
     } catch (const std::exception& e) {

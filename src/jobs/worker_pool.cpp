@@ -88,6 +88,13 @@ struct WorkerPool::Impl {
         if (o.kind == Outcome::Released) {
           q.release({l});
           ++st.released;
+        } else if (o.kind == Outcome::Halted) {
+          // First the stop (giving the job back writes to the catalog, which may be on the same full disk).
+          set_fatal(std::make_exception_ptr(std::runtime_error(
+              o.error + "; work stopped: the jobs in hand went back to the queue and none failed, so `darkroom "
+                        "work` goes on from there once the disk is fixed")));
+          q.release({l});
+          ++st.released;
         } else if (o.kind == Outcome::Deferred) {
           if (st.deferred++ == 0) spdlog::warn("{}", o.error);
           q.defer(l, 1000);
@@ -111,6 +118,13 @@ struct WorkerPool::Impl {
         }
         break;
       } catch (const StoreError& e) {
+        if (e.full() || e.read_only()) {
+          // The catalog cannot be written: nothing more can be recorded, so the pool stops; the lease expires
+          // and the job is queued again.
+          set_fatal(std::current_exception());
+          ++st.lost;
+          break;
+        }
         if (!e.busy() || attempt >= 3) {
           spdlog::warn("could not record the {} job of photo {}: {}", l.task, l.photo_id, e.what());
           ++st.lost;  // the lease will expire and the job run again

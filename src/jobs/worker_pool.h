@@ -16,11 +16,12 @@ namespace dr::jobs {
 
 struct Outcome {
   // Deferred: this worker cannot run it (it cannot see the photo's folder), another may; queued again a little
-  // later, the attempt not counted.
-  enum Kind { Done, Failed, Released, Deferred } kind = Done;
+  // later, the attempt not counted. Halted: this machine cannot go on (its disk is full or read-only): the job is
+  // given back, the attempt not counted, and the pool stops with `error`.
+  enum Kind { Done, Failed, Released, Deferred, Halted } kind = Done;
   nlohmann::json result;                            // Done
   nlohmann::json models = nlohmann::json::array();  // Done: [{"id","sha256"}]
-  std::string error;                                // Failed, Deferred: a sentence
+  std::string error;                                // Failed, Deferred, Halted: a sentence
   bool permanent = false;                           // Failed: retrying cannot help
 };
 

@@ -3,8 +3,11 @@
 // after a kill) ends with a sentence, never a crash.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -199,4 +202,88 @@ TEST(CatalogCare, ADamagedCatalogGivesASentenceNeverACrash) {
     EXPECT_EQ(last.exit_code, 0) << last.err;
     EXPECT_EQ(dr_lib(lib, {"check"}).exit_code, 0);
   }
+}
+
+namespace {
+
+// Runs a shell command; true when it succeeded.
+bool sh(const std::string& cmd) { return std::system(cmd.c_str()) == 0; }
+
+// Photos outside the library: `n` copies of three sample photos, each a different content.
+void stage(const std::string& folder, int n, int salt) {
+  fs::create_directories(folder);
+  const std::string samples[] = {dr::test::opencv_sample("fruits.jpg"), dr::test::opencv_sample("baboon.jpg"),
+                                 dr::test::skimage_sample("coffee.png")};
+  for (int i = 0; i < n; ++i) {
+    const std::string& s = samples[i % 3];
+    dr::test::write_file(
+        folder + "/" + std::to_string(salt) + "-" + std::to_string(i) + fs::path(s).extension().string(),
+        read(s) + char(salt) + std::to_string(i));
+  }
+}
+
+}  // namespace
+
+// A disk that fills, and a thumbnails folder that turns read-only, in the middle of `work`: it stops with a
+// sentence that says so, no job fails, nothing is lost, and the next `work` finishes once the disk is fixed.
+TEST(CatalogCare, AFullOrReadOnlyDiskStopsWorkAndLosesNothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  TempDir dir;
+  std::string disk = dir / "disk";
+  fs::create_directories(disk);
+  if (!sh("mount -t tmpfs -o size=32m darkroom-test " + disk)) GTEST_SKIP() << "this machine cannot mount a tmpfs";
+  struct Unmount {
+    std::string d;
+    ~Unmount() {
+      sh("umount " + d + "/lib/thumbs 2>/dev/null");
+      sh("umount " + d);
+    }
+  } unmount{disk};
+  std::string lib = disk + "/lib";
+  stage(dir / "photos", 40, 1);
+  ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
+  ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq,thumbs", dir / "photos"}).exit_code, 0);
+  auto jobs = [&](const std::string& library) { return json_of(dr_lib(library, {"--json", "status"}))["jobs"]; };
+
+  // Full: a file takes all but 200 KB of the disk; 40 photos' thumbnails need more.
+  struct statvfs fsst {};
+  ASSERT_EQ(::statvfs(disk.c_str(), &fsst), 0);
+  int64_t free_bytes = int64_t(fsst.f_bavail) * int64_t(fsst.f_frsize);
+  ASSERT_TRUE(sh("fallocate -l " + std::to_string(free_bytes - 200 * 1024) + " " + disk + "/filler"));
+  auto full = dr_lib(lib, {"work", "--until-idle", "--threads", "2"});
+  EXPECT_EQ(full.exit_code, 2) << full.out << full.err;
+  EXPECT_NE(full.err.find("full"), std::string::npos) << full.err;
+  auto j = jobs(lib);
+  EXPECT_EQ(j["failed"], 0) << j;
+  EXPECT_EQ(j["dead"], 0) << j;
+  EXPECT_LT(j["done"].get<int>(), 80) << j;
+  fs::remove(disk + "/filler");
+  auto resumed = dr_lib(lib, {"work", "--until-idle", "--threads", "2"});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  j = jobs(lib);
+  EXPECT_EQ(j["done"], 80) << j;
+  EXPECT_EQ(j["failed"], 0) << j;
+  EXPECT_EQ(dr_lib(lib, {"check"}).exit_code, 0);
+
+  // Read-only: the thumbnails' folder is covered by a read-only file system while work runs (a remount of the
+  // catalog's own disk is refused while files are open for writing).
+  stage(dir / "more", 60, 2);
+  ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq,thumbs,wait", dir / "more"}).exit_code, 0);
+  std::string log = dir / "ro.log";
+  pid_t w = dr::test::spawn_darkroom({"--library", lib, "--models", dr::test::test_models_dir(), "work",
+                                      "--until-idle", "--threads", "2"},
+                                     {"DARKROOM_TEST_WAIT_MS=50"}, log);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ASSERT_TRUE(sh("mount -t tmpfs -o ro,size=1m darkroom-test-ro " + lib + "/thumbs"));
+  EXPECT_EQ(dr::test::wait_exit(w), 2) << read(log);
+  EXPECT_NE(read(log).find("read-only"), std::string::npos) << read(log);
+  j = jobs(lib);
+  EXPECT_EQ(j["failed"], 0) << j;
+  EXPECT_EQ(j["dead"], 0) << j;
+  ASSERT_TRUE(sh("umount " + lib + "/thumbs"));
+  resumed = dr_lib(lib, {"work", "--until-idle", "--threads", "2"}, {"DARKROOM_TEST_WAIT_MS=1"});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  j = jobs(lib);
+  EXPECT_EQ(j["done"], 80 + 180) << j;
+  EXPECT_EQ(j["failed"], 0) << j;
 }

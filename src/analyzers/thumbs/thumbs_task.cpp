@@ -1,11 +1,14 @@
 #include "analyzers/thumbs/thumbs_task.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "image/thumbnail.h"
@@ -23,26 +26,44 @@ std::optional<std::string> thumbnail_path(const std::string& dir, const std::str
 
 namespace {
 
-// Writes a file whole or not at all: a reader never sees half a thumbnail.
+// Writes a file whole or not at all: a reader never sees half a thumbnail. A full or read-only disk is the
+// machine's problem, not the photo's: HostError.
 void write_atomically(const std::string& path, const std::string& bytes) {
   static std::atomic<uint64_t> seq{0};
+  auto fail = [&](const std::string& what, int err) {
+    std::string why = std::strerror(err);
+    if (is_host_errno(err))
+      throw HostError("cannot write the thumbnail " + path + ": " + why +
+                      (err == EROFS ? " (the thumbnails' disk is read-only)" : " (the thumbnails' disk is full)"));
+    throw std::runtime_error("cannot " + what + " " + path + ": " + why);
+  };
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) throw std::runtime_error("cannot create the thumbnail folder for " + path + ": " + ec.message());
+  if (ec) fail("create the thumbnail folder for", ec.value());
   std::string tmp = path + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(seq++);
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.close();
-    if (!out) {
-      fs::remove(tmp, ec);
-      throw std::runtime_error("cannot write the thumbnail " + path + " (is the disk full?)");
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("write the thumbnail", errno);
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : ENOSPC;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail("write the thumbnail", err);
     }
+    off += size_t(n);
   }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error("cannot write the thumbnail " + path + ": " + ec.message());
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail("write the thumbnail", err);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail("write the thumbnail", err);
   }
 }
 

@@ -80,11 +80,11 @@ void check_settings(const json& s, const std::string& file) {
         (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(hi)))
       bad(name, "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
   };
-  auto seconds = [&](const json& o, const char* key, const std::string& name, double hi) {
+  auto seconds = [&](const json& o, const char* key, const std::string& name, double lo, double hi) {
     if (!o.contains(key)) return;
     const json& v = o[key];
-    if (!v.is_number() || !(v.get<double>() >= 0) || v.get<double>() > hi)
-      bad(name, "a number of seconds from 0 to " + std::to_string(int64_t(hi)));
+    if (!v.is_number() || !(v.get<double>() >= lo) || v.get<double>() > hi)
+      bad(name, "a number of seconds from " + std::to_string(int64_t(lo)) + " to " + std::to_string(int64_t(hi)));
   };
   auto strings = [&](const char* key) {
     if (!s.contains(key)) return;
@@ -100,8 +100,9 @@ void check_settings(const json& s, const std::string& file) {
   whole(q, "max_attempts", "\"queue\".\"max_attempts\"", 1, 1000);
   whole(q, "backoff_ms", "\"queue\".\"backoff_ms\"", 0, 86'400'000);
   whole(q, "backoff_max_ms", "\"queue\".\"backoff_max_ms\"", 0, 86'400'000);
-  seconds(q, "lease_seconds", "\"queue\".\"lease_seconds\"", 86'400);
-  seconds(q, "stop_deadline_seconds", "\"queue\".\"stop_deadline_seconds\"", 86'400);
+  // A lease shorter than a second ends before its heartbeat renews it: every job would be run twice.
+  seconds(q, "lease_seconds", "\"queue\".\"lease_seconds\"", 1, 86'400);
+  seconds(q, "stop_deadline_seconds", "\"queue\".\"stop_deadline_seconds\"", 0, 86'400);
   if (q.contains("task_concurrency")) {
     const json& c = q["task_concurrency"];
     if (!c.is_object()) bad("\"queue\".\"task_concurrency\"", "an object of task names and numbers");

@@ -8,6 +8,7 @@
 
 #include "catalog/postgres.h"
 #include "catalog/sqlite.h"
+#include "catalog/sqlite_store.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -64,19 +65,33 @@ void run_rules(CheckReport& r, const std::function<int64_t(const std::string&)>&
 void check_sqlite(const Library& lib, CheckReport& r) {
   std::unique_ptr<sqlite::Db> db;
   bool read_only = false;
+  // A catalog of an older darkroom is brought to this one's schema first, as every other command does; one that
+  // cannot be opened that way (damaged, read-only) is checked as it is.
+  try {
+    SqliteStore migrated(lib.catalog_path());
+  } catch (const std::exception&) {
+  }
   try {
     if (!fs::exists(lib.catalog_path())) throw sqlite::Error("there is no " + lib.catalog_path(), SQLITE_CANTOPEN);
     // Read-write without migrating (the full-text indexes' checks are statements SQLite treats as writes), else
-    // read-only (a library on a read-only disk is still checked, without them).
+    // read-only, else immutable (a WAL catalog in a folder that cannot be written has no -shm file to make): a
+    // library on a read-only disk is still checked, without the indexes' checks.
     try {
       db = std::make_unique<sqlite::Db>(lib.catalog_path(), false, false, 10000);
       db->exec("SELECT count(*) FROM sqlite_master");
     } catch (const sqlite::Error& e) {
       if (!e.readonly()) throw;
-      read_only = true;
-      db = std::make_unique<sqlite::Db>(lib.catalog_path(), false, true, 10000);
-      db->exec("SELECT count(*) FROM sqlite_master");
+      try {
+        db = std::make_unique<sqlite::Db>(lib.catalog_path(), false, true, 10000);
+        db->exec("SELECT count(*) FROM sqlite_master");
+      } catch (const sqlite::Error& e2) {
+        if (!e2.readonly()) throw;
+        db = std::make_unique<sqlite::Db>("file:" + lib.catalog_path() + "?immutable=1", false, true, 10000);
+        db->exec("SELECT count(*) FROM sqlite_master");
+      }
     }
+    // SQLite opens a file it may not write read-only without saying so.
+    read_only = sqlite3_db_readonly(db->raw(), "main") != 0;
   } catch (const sqlite::Error& e) {
     r.opened = false;
     r.storage.push_back({std::string("the catalog cannot be read: ") + e.what(), 0});
@@ -107,12 +122,21 @@ void check_sqlite(const Library& lib, CheckReport& r) {
     r.storage.push_back({std::string("SQLite's foreign key check could not finish: ") + e.what(), 0});
   }
   for (const char* index : {"documents_fts", "documents_trigram"}) {
+    const std::string name = std::string("the search index ") + index + " matches the text it indexes";
+    if (read_only) {
+      r.checked.push_back(name + " (not checked: the catalog cannot be written, and the check is a write)");
+      continue;
+    }
     try {
-      if (!read_only) db->exec(std::string("INSERT INTO ") + index + "(" + index + ") VALUES ('integrity-check')");
+      db->exec(std::string("INSERT INTO ") + index + "(" + index + ") VALUES ('integrity-check')");
+      r.checked.push_back(name);
     } catch (const sqlite::Error& e) {
-      r.storage.push_back({std::string("the search index ") + index + " does not match the text it indexes (" +
-                               e.what() + ")",
-                           0});
+      if (e.damaged())
+        r.storage.push_back({std::string("the search index ") + index + " does not match the text it indexes (" +
+                                 e.what() + ")",
+                             0});
+      else  // busy (a worker holds the write lock), or an index this catalog does not have
+        r.checked.push_back(name + " (not checked: " + e.what() + ")");
     }
   }
   try {
@@ -169,13 +193,21 @@ BackupReport backup(const Library& lib, const std::string& dest) {
   BackupReport r;
   r.dest = fs::absolute(dest).lexically_normal().string();
   std::error_code ec;
-  if (fs::exists(r.dest, ec) && !(fs::is_directory(r.dest, ec) && fs::is_empty(r.dest, ec)))
+  const bool existed = fs::exists(r.dest, ec);
+  if (existed && !(fs::is_directory(r.dest, ec) && fs::is_empty(r.dest, ec)))
     throw LibraryError(r.dest + " already exists and is not an empty folder; a backup goes to a new folder");
   if (fs::equivalent(fs::path(r.dest), fs::path(lib.dir()), ec))
     throw LibraryError("a backup cannot go into the library's own folder");
   fs::create_directories(r.dest, ec);
   if (ec) throw LibraryError("cannot create " + r.dest + ": " + ec.message());
   const std::string out = (fs::path(r.dest) / "catalog.db").string();
+  // A failed backup leaves nothing behind (the folder too, when the backup made it).
+  auto undo = [&] {
+    std::error_code ignored;
+    for (const char* f : {"catalog.db", "catalog.db-wal", "catalog.db-shm", "settings.json"})
+      fs::remove(fs::path(r.dest) / f, ignored);
+    if (!existed) fs::remove(r.dest, ignored);
+  };
   try {
     sqlite::Db src(lib.catalog_path(), false, true, 10000);
     sqlite::Db dst(out, true, false, 10000);
@@ -206,13 +238,16 @@ BackupReport backup(const Library& lib, const std::string& dest) {
     sqlite::Stmt jobs(dst, "SELECT count(*) FROM jobs");
     if (jobs.step()) r.jobs = jobs.i64(0);
   } catch (const sqlite::Error& e) {
-    fs::remove_all(r.dest, ec);
+    undo();
     throw LibraryError(std::string("the backup of ") + lib.catalog_path() + " failed: " + e.what() +
                        (e.damaged() ? "; the catalog is damaged: `darkroom check` says what is wrong"
                             : ""));
   }
   if (fs::exists(lib.settings_path())) fs::copy_file(lib.settings_path(), fs::path(r.dest) / "settings.json", ec);
-  if (ec) throw LibraryError("cannot copy " + lib.settings_path() + " into " + r.dest + ": " + ec.message());
+  if (ec) {
+    undo();
+    throw LibraryError("cannot copy " + lib.settings_path() + " into " + r.dest + ": " + ec.message());
+  }
   r.bytes = int64_t(fs::file_size(out, ec));
   return r;
 }

@@ -842,11 +842,14 @@ std::vector<std::string> PostgresStore::lease_owners() {
   });
 }
 
-int PostgresStore::expire_leases(const std::string& owner) {
+int PostgresStore::expire_leases(const std::string& owner, bool give_back_attempt) {
   return tx("reclaiming leases", [&](Conn& c) {
     Params p;
-    int n = int(
-        c.exec("UPDATE jobs SET lease_expires=0 WHERE state='running' AND lease_owner=" + p.add(owner), p).changed());
+    std::string o = p.add(owner), back = p.add(int64_t(give_back_attempt ? 1 : 0));
+    int n = int(c.exec("UPDATE jobs SET lease_expires=0, attempts=GREATEST(attempts-" + back +
+                           ", 0) WHERE state='running' AND lease_owner=" + o,
+                       p)
+                    .changed());
     if (n) notify(c);
     return n;
   });

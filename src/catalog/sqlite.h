@@ -21,8 +21,8 @@ class Error : public std::runtime_error {
   int code() const { return code_; }
   bool busy() const { return (code_ & 0xff) == SQLITE_BUSY || (code_ & 0xff) == SQLITE_LOCKED; }
   bool readonly() const { return (code_ & 0xff) == SQLITE_READONLY || (code_ & 0xff) == SQLITE_CANTOPEN; }
+  bool full() const { return (code_ & 0xff) == SQLITE_FULL; }  // the disk is full
   // The file is not a database, or its pages do not hold together: `darkroom check`, then a backup.
-  bool full() const { return (code_ & 0xff) == SQLITE_FULL; }
   bool damaged() const { return (code_ & 0xff) == SQLITE_CORRUPT || (code_ & 0xff) == SQLITE_NOTADB; }
 
  private:

@@ -742,10 +742,11 @@ std::vector<std::string> SqliteStore::lease_owners() {
   });
 }
 
-int SqliteStore::expire_leases(const std::string& owner) {
+int SqliteStore::expire_leases(const std::string& owner, bool give_back_attempt) {
   return write("reclaiming leases", [&] {
-    Stmt s(*db_, "UPDATE jobs SET lease_expires=0 WHERE state='running' AND lease_owner=?1");
-    s.bind(1, owner).run();
+    Stmt s(*db_,
+           "UPDATE jobs SET lease_expires=0, attempts=max(attempts-?2, 0) WHERE state='running' AND lease_owner=?1");
+    s.bind(1, owner).bind(2, give_back_attempt ? 1 : 0).run();
     return db_->changes();
   });
 }

@@ -52,7 +52,7 @@ class SqliteStore final : public Store {
   bool finish(const Lease& lease, JobState next, int64_t run_after_ms, const std::optional<std::string>& error,
               int attempt_delta, int64_t now_ms) override;
   std::vector<std::string> lease_owners() override;
-  int expire_leases(const std::string& owner) override;
+  int expire_leases(const std::string& owner, bool give_back_attempt) override;
   int requeue(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids, int64_t now_ms) override;
   int requeue_stale(const std::string& task, const nlohmann::json& models, int64_t now_ms) override;
   int64_t photo_count() override;

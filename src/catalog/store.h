@@ -245,9 +245,10 @@ class Store {
   // attempts changed by attempt_delta (-1 gives an attempt back). False when the lease was lost.
   virtual bool finish(const Lease& lease, JobState next, int64_t run_after_ms, const std::optional<std::string>& error,
                       int attempt_delta, int64_t now_ms) = 0;
-  // The owners of leases held now, and expiring one owner's leases at once (their jobs become ready).
+  // The owners of leases held now, and expiring one owner's leases at once (their jobs become ready);
+  // `give_back_attempt`: the attempts their leases counted are given back.
   virtual std::vector<std::string> lease_owners() = 0;
-  virtual int expire_leases(const std::string& owner) = 0;
+  virtual int expire_leases(const std::string& owner, bool give_back_attempt) = 0;
   // Queues again, with attempts reset, the jobs in `states` (of these photos; all when empty).
   virtual int requeue(const std::vector<JobState>& states, const std::vector<int64_t>& photo_ids, int64_t now_ms) = 0;
   // Queues again the done jobs of `task` whose stored result was made by other models than `models`.

@@ -1,5 +1,6 @@
 // darkroom check: is the catalog damaged, and do its rows keep the catalog's rules? Exit status 0 when all is well,
-// 1 when something is wrong (each finding printed), 2 when the library cannot be opened at all.
+// 1 when something is wrong (each finding printed, a catalog that cannot be read among them), 2 when there is no
+// library there (or its settings cannot be read).
 #include "catalog/maintenance.h"
 #include "cli/library.h"
 

@@ -117,7 +117,7 @@ void Queue::defer(const catalog::Lease& lease, int64_t delay_ms) {
 int Queue::reclaim(const std::function<bool(const std::string&)>& is_dead) {
   int n = 0;
   for (const auto& o : store_.lease_owners())
-    if (is_dead(o)) n += store_.expire_leases(o);
+    if (is_dead(o)) n += store_.expire_leases(o, true);
   return n;
 }
 

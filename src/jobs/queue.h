@@ -59,7 +59,11 @@ class Queue {
   void release(const std::vector<catalog::Lease>& leases);
   // Leaves a leased job for another worker: queued again, due in delay_ms, the attempt not counted.
   void defer(const catalog::Lease& lease, int64_t delay_ms);
-  // Ends at once the leases of owners that `is_dead` (e.g. killed processes of this host); returns the jobs freed.
+  // Ends at once the leases of owners that `is_dead` (killed processes of this host); returns the jobs freed. Their
+  // attempts are given back: a process killed from outside (Ctrl-C twice, SIGKILL, the OOM killer) says nothing
+  // about its photos, and counting it would end innocent photos dead after a few kills. Leases that end by their
+  // time (a worker that hung, or a machine that went away) do count, and a photo whose workers stop that way
+  // max_attempts times ends dead.
   int reclaim(const std::function<bool(const std::string& owner)>& is_dead);
   // Failed and/or dead jobs (of these photos; all when empty) queued again with attempts reset.
   int retry(const std::vector<catalog::JobState>& states, const std::vector<int64_t>& photo_ids);

@@ -210,6 +210,12 @@ TEST_P(StoreTest, HeartbeatKeepsALeaseAndReclaimFreesDeadOwners) {
   auto taken = lease("other");
   ASSERT_EQ(taken.size(), 1u);
   EXPECT_EQ(queue->heartbeat({l.lease_id}), 0);  // the old lease is gone
+  EXPECT_EQ(taken[0].jobs[0].attempts, 1);       // the killed process's attempt was given back
+  // An owner's leases expired without giving back: the attempt counts.
+  queue->release(taken[0].jobs);
+  ASSERT_EQ(lease("host/2/0").size(), 1u);
+  EXPECT_EQ(store->expire_leases("host/2/0", false), 1);
+  EXPECT_EQ(lease("other")[0].jobs[0].attempts, 2);
 }
 
 TEST_P(StoreTest, RequeueStaleWhenTheModelChanged) {

@@ -1,10 +1,12 @@
 #include "support/cli.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -24,25 +26,43 @@ util::ProcessResult darkroom(const std::vector<std::string>& args, const std::ve
 
 pid_t spawn_darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env,
                      const std::string& log) {
+  // Everything the child needs is made before the fork: after it, only system calls.
   std::vector<std::string> argv = {DARKROOM_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-  int out = log.empty() ? ::open("/dev/null", O_WRONLY) : ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  ::dup2(out, 1);
-  ::dup2(out, 2);
   std::vector<char*> a;
-  for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  for (auto& s : argv) a.push_back(s.data());
   a.push_back(nullptr);
-  ::execv(a[0], a.data());
-  ::_exit(127);
+  std::vector<std::string> envs = env;
+  int out = log.empty() ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
+                        : ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (out < 0) throw std::runtime_error("spawn_darkroom: cannot open " + (log.empty() ? "/dev/null" : log));
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out);
+    throw std::runtime_error("spawn_darkroom: fork failed");
+  }
+  if (pid == 0) {
+    for (auto& e : envs) ::putenv(e.data());
+    ::dup2(out, 1);  // dup2's copies do not keep O_CLOEXEC
+    ::dup2(out, 2);
+    ::execv(a[0], a.data());
+    ::_exit(127);
+  }
+  ::close(out);
+  return pid;
 }
 
 int wait_exit(pid_t pid) {
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  pid_t r;
+  do r = ::waitpid(pid, &status, 0);
+  while (r < 0 && errno == EINTR);
+  if (r != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Child::~Child() {
+  if (pid > 0 && ::kill(pid, SIGKILL) == 0) wait_exit(pid);
 }
 
 std::vector<nlohmann::json> json_lines(const std::string& out) {

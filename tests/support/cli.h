@@ -18,8 +18,22 @@ util::ProcessResult darkroom(const std::vector<std::string>& args, const std::ve
 // thrown away when it is empty. Returns its pid, for wait_exit or a signal.
 pid_t spawn_darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
                      const std::string& log = {});
-// Waits for a child: its exit status, or 128 + the signal that killed it.
+// Waits for a child: its exit status, or 128 + the signal that killed it (-1: no such child).
 int wait_exit(pid_t pid);
+// A spawned child that a failed assertion must not leave running: killed and waited for when this dies, unless
+// wait() took it first.
+struct Child {
+  pid_t pid = -1;
+  explicit Child(pid_t p) : pid(p) {}
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  int wait() {
+    int r = wait_exit(pid);
+    pid = -1;
+    return r;
+  }
+};
 
 // Each non-empty stdout line parsed as JSON (a line that is not JSON fails the calling test).
 std::vector<nlohmann::json> json_lines(const std::string& out);

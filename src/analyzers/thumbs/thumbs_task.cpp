@@ -4,12 +4,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include "image/thumbnail.h"
 
@@ -31,7 +31,7 @@ namespace {
 void write_atomically(const std::string& path, const std::string& bytes) {
   static std::atomic<uint64_t> seq{0};
   auto fail = [&](const std::string& what, int err) {
-    std::string why = std::strerror(err);
+    std::string why = std::generic_category().message(err);
     if (is_host_errno(err))
       throw HostError("cannot write the thumbnail " + path + ": " + why +
                       (err == EROFS ? " (the thumbnails' disk is read-only)" : " (the thumbnails' disk is full)"));

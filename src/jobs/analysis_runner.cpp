@@ -1,6 +1,8 @@
 #include "jobs/analysis_runner.h"
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 
 #include "runtime/model_store.h"
@@ -75,6 +77,11 @@ void AnalysisRunner::run(const catalog::LeasedPhoto& leased, const std::function
       return;
     }
   }
+#ifdef DARKROOM_TEST_HOOKS
+  // Test builds: a decoder that crashes on the photos whose path contains $DARKROOM_TEST_CRASH_ON.
+  if (const char* c = std::getenv("DARKROOM_TEST_CRASH_ON"); c && *c && photo.path.find(c) != std::string::npos)
+    ::raise(SIGSEGV);
+#endif
   // Decode once, at the largest side any of these tasks wants (0: full resolution wins).
   int side = -1;
   for (const auto& l : jobs) {

@@ -64,7 +64,7 @@ std::vector<catalog::LeasedPhoto> Queue::lease(const std::string& owner, int max
       int died = l.attempts - 1;
       if (died >= policy_.max_attempts) {
         store_.finish(l, JobState::Dead, o.now_ms,
-                      "the worker analysing this photo stopped without an answer (crashed, killed or out of time) " +
+                      "the worker analysing this photo stopped without an answer (it hung, or its machine went away) " +
                           std::to_string(died) + " times; `darkroom retry --dead` tries again",
                       -1, o.now_ms);
         continue;
@@ -99,6 +99,16 @@ JobState Queue::fail(const catalog::Lease& lease, const std::string& error, bool
   if (next == JobState::Dead)
     message += " (gave up after " + std::to_string(lease.attempts) + " attempts; `darkroom retry --dead` tries again)";
   return store_.finish(lease, next, after, message, 0, t) ? next : JobState::Running;
+}
+
+JobState Queue::crashed(const catalog::Lease& lease) {
+  int64_t t = now();
+  bool dead = lease.attempts >= policy_.max_attempts;
+  std::string message = "the worker process crashed while analysing this photo (" + std::to_string(lease.attempts) +
+                        (lease.attempts == 1 ? " time)" : " times)");
+  if (dead) message += "; `darkroom retry --dead` tries again";
+  if (!store_.finish(lease, dead ? JobState::Dead : JobState::Queued, t, message, 0, t)) return JobState::Running;
+  return dead ? JobState::Dead : JobState::Queued;
 }
 
 void Queue::release(const std::vector<catalog::Lease>& leases) {

@@ -55,14 +55,18 @@ class Queue {
   bool complete(const catalog::Lease& lease, const nlohmann::json& result, const nlohmann::json& models);
   // Records a failure by the policy; returns the state the job went to (Running when the lease was lost).
   catalog::JobState fail(const catalog::Lease& lease, const std::string& error, bool permanent);
+  // The worker process that held this lease crashed while analysing the photo (its own crash record says so):
+  // the attempt counts, and after max_attempts crashes the job ends dead, saying so. Returns the state it went to.
+  catalog::JobState crashed(const catalog::Lease& lease);
   // Gives leased jobs back untouched: queued, due now, the attempt not counted.
   void release(const std::vector<catalog::Lease>& leases);
   // Leaves a leased job for another worker: queued again, due in delay_ms, the attempt not counted.
   void defer(const catalog::Lease& lease, int64_t delay_ms);
   // Ends at once the leases of owners that `is_dead` (killed processes of this host); returns the jobs freed. Their
   // attempts are given back: a process killed from outside (Ctrl-C twice, SIGKILL, the OOM killer) says nothing
-  // about its photos, and counting it would end innocent photos dead after a few kills. Leases that end by their
-  // time (a worker that hung, or a machine that went away) do count, and a photo whose workers stop that way
+  // about its photos, and counting it would end innocent photos dead after a few kills. A process that crashed
+  // records its photos first (WorkerPool), and those count through crashed(). Leases that end by their time (a
+  // worker that hung, or a machine that went away) count too, and a photo whose workers stop that way
   // max_attempts times ends dead.
   int reclaim(const std::function<bool(const std::string& owner)>& is_dead);
   // Failed and/or dead jobs (of these photos; all when empty) queued again with attempts reset.

@@ -1,5 +1,6 @@
 #include "jobs/worker_pool.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -8,8 +9,11 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace dr::jobs {
@@ -27,6 +31,102 @@ std::string hostname() {
 }  // namespace
 
 std::string process_owner() { return hostname() + "/" + std::to_string(::getpid()); }
+
+// ---- The crash record ----
+// A worker process that dies of a crash (a decoder's SIGSEGV, an abort) writes the jobs it was analysing to
+// <tmp>/darkroom-crash-<pid> from its signal handler; the next pool on this host that reclaims its leases counts
+// those as crashes (Queue::crashed), and gives the attempts of every other reclaimed lease back (a kill from
+// outside says nothing about the photos in hand). Only async-signal-safe calls run in the handler.
+namespace {
+
+constexpr int kCrashSlots = 64;  // worker threads recorded (a pool with more records the first 64)
+constexpr int kCrashJobs = 8;    // jobs per photo recorded
+struct CrashSlot {
+  std::atomic<int> n{0};
+  std::atomic<int64_t> job[kCrashJobs], lease[kCrashJobs];
+  std::atomic<int> attempts[kCrashJobs];
+};
+CrashSlot g_crash_slots[kCrashSlots];
+char g_crash_path[512];
+const int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+struct sigaction g_crash_old[sizeof kCrashSignals / sizeof kCrashSignals[0]];
+
+std::string crash_path(pid_t pid) {
+  return (std::filesystem::temp_directory_path() / ("darkroom-crash-" + std::to_string(pid))).string();
+}
+
+void put_number(int fd, int64_t v) {
+  char buf[24];
+  int i = sizeof buf;
+  buf[--i] = ' ';
+  if (v == 0) buf[--i] = '0';
+  for (bool neg = v < 0; v != 0; v /= 10) buf[--i] = char('0' + (neg ? -(v % 10) : v % 10));
+  (void)!::write(fd, buf + i, sizeof buf - size_t(i));
+}
+
+void on_crash(int sig) {
+  int fd = ::open(g_crash_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    for (auto& slot : g_crash_slots) {
+      int n = slot.n.load();
+      for (int j = 0; j < n && j < kCrashJobs; ++j) {
+        put_number(fd, slot.job[j].load());
+        put_number(fd, slot.lease[j].load());
+        put_number(fd, slot.attempts[j].load());
+        (void)!::write(fd, "\n", 1);
+      }
+    }
+    ::close(fd);
+  }
+  // The handler that was there before (the default, or a sanitizer's report) runs next.
+  for (size_t i = 0; i < sizeof kCrashSignals / sizeof kCrashSignals[0]; ++i)
+    if (kCrashSignals[i] == sig) ::sigaction(sig, &g_crash_old[i], nullptr);
+  ::raise(sig);
+}
+
+void install_crash_record() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::string path = crash_path(::getpid());
+    if (path.size() >= sizeof g_crash_path) return;
+    std::copy(path.begin(), path.end(), g_crash_path);
+    g_crash_path[path.size()] = 0;
+    for (size_t i = 0; i < sizeof kCrashSignals / sizeof kCrashSignals[0]; ++i) {
+      struct sigaction sa {};
+      sa.sa_handler = on_crash;
+      sigemptyset(&sa.sa_mask);
+      sa.sa_flags = SA_NODEFER;
+      ::sigaction(kCrashSignals[i], &sa, &g_crash_old[i]);
+    }
+  });
+}
+
+void record_in_hand(int index, const std::vector<Lease>& jobs) {
+  if (index < 0 || index >= kCrashSlots) return;
+  auto& slot = g_crash_slots[index];
+  slot.n = 0;
+  int n = 0;
+  for (const auto& l : jobs) {
+    if (n == kCrashJobs) break;
+    slot.job[n] = l.job_id;
+    slot.lease[n] = l.lease_id;
+    slot.attempts[n] = l.attempts;
+    ++n;
+  }
+  slot.n = n;
+}
+
+pid_t owner_pid(const std::string& owner) {
+  auto slash = owner.find('/');
+  if (slash == std::string::npos) return 0;
+  try {
+    return pid_t(std::stol(owner.substr(slash + 1)));
+  } catch (...) {
+    return 0;
+  }
+}
+
+}  // namespace
 
 bool owner_is_dead_local(const std::string& owner) {
   auto slash = owner.find('/');
@@ -157,6 +257,7 @@ struct WorkerPool::Impl {
       }
       for (auto& photo : got) {
         hold(photo);
+        record_in_hand(index, photo.jobs);
         size_t total = photo.jobs.size();
         std::vector<bool> reported(total, false);
         std::mutex rep_mu;
@@ -192,6 +293,7 @@ struct WorkerPool::Impl {
         // A runner that forgot a job: give it back rather than leave it leased.
         for (size_t i = 0; i < total; ++i)
           if (!reported[i]) record(photo.jobs[i], Outcome{Outcome::Released});
+        record_in_hand(index, {});
         ++pool.stats_.photos;
       }
     }
@@ -273,8 +375,23 @@ PoolSummary WorkerPool::run() {
       w->cv = nullptr;
     }
   } unhook{wake};
-  // Leases left by killed processes of this host come back at once instead of at their expiry.
+  install_crash_record();
+  // Leases left by killed processes of this host come back at once instead of at their expiry; the jobs a
+  // crashed one recorded count the crash.
   try {
+    std::set<pid_t> seen;
+    for (const auto& owner : queue_.store().lease_owners()) {
+      pid_t pid = owner_pid(owner);
+      if (!owner_is_dead_local(owner) || !seen.insert(pid).second) continue;
+      const std::string path = crash_path(pid);
+      std::ifstream in(path);
+      Lease l;
+      while (in >> l.job_id >> l.lease_id >> l.attempts)
+        if (queue_.crashed(l) == JobState::Dead)
+          spdlog::warn("job {} ended dead: its worker process crashed on it {} times", l.job_id, l.attempts);
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
     queue_.reclaim(owner_is_dead_local);
   } catch (const StoreError& e) {
     if (!e.busy()) throw;

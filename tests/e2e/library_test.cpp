@@ -405,3 +405,33 @@ TEST(LibraryCli, AddWhileWorkRunsAndSigtermEndsIt) {
 }
 
 }  // namespace
+
+// A photo whose decoder crashes the worker process (the test build's DARKROOM_TEST_CRASH_ON): each crash is recorded
+// by the dying process and counted by the next `work`; after max_attempts crashes the photo ends dead with that
+// reason, and every other photo is done. Killed from outside instead, a worker's photos would not count it.
+TEST(LibraryCli, APhotoThatCrashesItsWorkerEndsDeadAndTheOthersGoOn) {
+  TempDir dir;
+  std::string lib = dir / "lib";
+  fs::create_directories(dir / "photos");
+  for (auto name : {"coffee.png", "camera.png", "astronaut.png", "chelsea.png"})
+    fs::copy_file(dr::test::skimage_sample(name), dir / ("photos/" + std::string(name)));
+  fs::copy_file(dr::test::opencv_sample("fruits.jpg"), dir / "photos/crasher.jpg");
+  ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
+  dr::test::write_file(lib + "/settings.json", R"({"queue": {"max_attempts": 3}})");
+  ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dir / "photos"}).exit_code, 0);
+  int crashes = 0;
+  for (int run = 0; run < 8; ++run) {
+    auto w = dr_lib(lib, {"work", "--until-idle", "--threads", "1"}, {"DARKROOM_TEST_CRASH_ON=crasher"});
+    if (w.ok()) break;
+    ++crashes;  // a signal, or a sanitizer's report of it
+  }
+  EXPECT_EQ(crashes, 3);
+  auto st = json_of(dr_lib(lib, {"--json", "status"}));
+  EXPECT_EQ(st["jobs"]["done"], 4) << st;
+  EXPECT_EQ(st["jobs"]["dead"], 1) << st;
+  ASSERT_EQ(st["failures"].size(), 1u) << st;
+  EXPECT_NE(st["failures"][0]["path"].get<std::string>().find("crasher.jpg"), std::string::npos);
+  EXPECT_NE(st["failures"][0]["error"].get<std::string>().find("crashed while analysing this photo (3 times)"),
+            std::string::npos)
+      << st;
+}

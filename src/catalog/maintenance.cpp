@@ -132,9 +132,8 @@ void check_sqlite(const Library& lib, CheckReport& r) {
       r.checked.push_back(name);
     } catch (const sqlite::Error& e) {
       if (e.damaged())
-        r.storage.push_back({std::string("the search index ") + index + " does not match the text it indexes (" +
-                                 e.what() + ")",
-                             0});
+        r.storage.push_back(
+            {std::string("the search index ") + index + " does not match the text it indexes (" + e.what() + ")", 0});
       else  // busy (a worker holds the write lock), or an index this catalog does not have
         r.checked.push_back(name + " (not checked: " + e.what() + ")");
     }
@@ -167,7 +166,7 @@ json CheckReport::to_json() const {
     for (const auto& f : v) a.push_back({{"problem", f.what}, {"rows", f.count}});
     return a;
   };
-  return {{"library", library}, {"engine", engine}, {"ok", ok()},       {"opened", opened},
+  return {{"library", library},       {"engine", engine},     {"ok", ok()},        {"opened", opened},
           {"storage", list(storage)}, {"rules", list(rules)}, {"checked", checked}};
 }
 
@@ -182,9 +181,7 @@ CheckReport check(const Library& lib) {
   return r;
 }
 
-json BackupReport::to_json() const {
-  return {{"dest", dest}, {"bytes", bytes}, {"photos", photos}, {"jobs", jobs}};
-}
+json BackupReport::to_json() const { return {{"dest", dest}, {"bytes", bytes}, {"photos", photos}, {"jobs", jobs}}; }
 
 BackupReport backup(const Library& lib, const std::string& dest) {
   if (lib.shared())
@@ -221,8 +218,7 @@ BackupReport backup(const Library& lib, const std::string& dest) {
       if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(50);
     } while (rc == SQLITE_OK || ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && ++waits < 200));
     sqlite3_backup_finish(b);
-    if (rc != SQLITE_DONE)
-      throw sqlite::Error(std::string("the backup stopped: ") + sqlite3_errstr(rc), rc);
+    if (rc != SQLITE_DONE) throw sqlite::Error(std::string("the backup stopped: ") + sqlite3_errstr(rc), rc);
     dst.exec("PRAGMA journal_mode=WAL");
     // No worker holds a lease in the copy: its running jobs are queued again, their attempt given back.
     dst.exec(
@@ -240,8 +236,7 @@ BackupReport backup(const Library& lib, const std::string& dest) {
   } catch (const sqlite::Error& e) {
     undo();
     throw LibraryError(std::string("the backup of ") + lib.catalog_path() + " failed: " + e.what() +
-                       (e.damaged() ? "; the catalog is damaged: `darkroom check` says what is wrong"
-                            : ""));
+                       (e.damaged() ? "; the catalog is damaged: `darkroom check` says what is wrong" : ""));
   }
   if (fs::exists(lib.settings_path())) fs::copy_file(lib.settings_path(), fs::path(r.dest) / "settings.json", ec);
   if (ec) {

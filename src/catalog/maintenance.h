@@ -33,17 +33,17 @@ struct CheckReport {
 CheckReport check(const Library& lib);
 
 struct BackupReport {
-  std::string dest;                // the folder written: a library of its own
-  int64_t bytes = 0;               // of its catalog.db
-  int64_t photos = 0, jobs = 0;    // counted in the copy
+  std::string dest;              // the folder written: a library of its own
+  int64_t bytes = 0;             // of its catalog.db
+  int64_t photos = 0, jobs = 0;  // counted in the copy
   nlohmann::json to_json() const;
 };
 
 // Copies a folder library's catalog (SQLite's online backup: a consistent copy of one moment, while workers go on
 // writing) and settings.json into `dest`, a folder that must not exist or be empty; the copy's running jobs are
-// queued again (no worker holds them there), the copy is checked (quick_check) and its rows counted. Thumbnails are not copied: they are named by content, so the library's thumbs
-// folder serves any copy of its catalog (README, "Backups"). A library on PostgreSQL is backed up with pg_dump:
-// LibraryError says so. LibraryError for every refusal.
+// queued again (no worker holds them there), the copy is checked (quick_check) and its rows counted. Thumbnails are not
+// copied: they are named by content, so the library's thumbs folder serves any copy of its catalog (README, "Backups").
+// A library on PostgreSQL is backed up with pg_dump: LibraryError says so. LibraryError for every refusal.
 BackupReport backup(const Library& lib, const std::string& dest);
 
 }  // namespace dr::catalog

@@ -16,8 +16,8 @@ void register_backup(CLI::App& app, Globals& g) {
       print_json_line(r.to_json());
       return;
     }
-    std::printf("backed up %lld photos and %lld jobs into %s (%.1f MB); thumbnails stay in %s\n",
-                (long long)r.photos, (long long)r.jobs, r.dest.c_str(), r.bytes / 1e6, lib.thumbs_dir().c_str());
+    std::printf("backed up %lld photos and %lld jobs into %s (%.1f MB); thumbnails stay in %s\n", (long long)r.photos,
+                (long long)r.jobs, r.dest.c_str(), r.bytes / 1e6, lib.thumbs_dir().c_str());
   });
 }
 

@@ -20,11 +20,10 @@ void register_check(CLI::App& app, Globals& g) {
     for (const auto& f : r.storage)
       std::printf("  damaged: %s%s\n", f.what.c_str(),
                   f.count ? (" (" + std::to_string(f.count) + " rows)").c_str() : "");
-    for (const auto& f : r.rules)
-      std::printf("  wrong: %s (%lld rows)\n", f.what.c_str(), (long long)f.count);
+    for (const auto& f : r.rules) std::printf("  wrong: %s (%lld rows)\n", f.what.c_str(), (long long)f.count);
     if (r.ok()) {
-      std::printf("ok: %s's own check and %zu rules of the catalog\n",
-                  r.engine == "sqlite" ? "SQLite" : "PostgreSQL", r.checked.size());
+      std::printf("ok: %s's own check and %zu rules of the catalog\n", r.engine == "sqlite" ? "SQLite" : "PostgreSQL",
+                  r.checked.size());
     } else {
       std::printf("the catalog is not sound; restore a backup (README.md, \"Backups\")%s\n",
                   r.opened ? ", or copy what can be read with `darkroom migrate` into a new library" : "");

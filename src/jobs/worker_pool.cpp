@@ -193,9 +193,10 @@ struct WorkerPool::Impl {
           // The other workers' photos give back the jobs they have not started (cancelled); a job already
           // running is recorded when it ends, or comes back when its lease does.
           cancelled = true;
-          set_fatal(std::make_exception_ptr(std::runtime_error(
-              o.error + "; work stopped: the jobs in hand went back to the queue and none failed, so `darkroom "
-                        "work` goes on from there once the disk is fixed")));
+          set_fatal(
+              std::make_exception_ptr(std::runtime_error(
+                  o.error + "; work stopped: the jobs in hand went back to the queue and none failed, so `darkroom "
+                            "work` goes on from there once the disk is fixed")));
           q.release({l});
           ++st.released;
         } else if (o.kind == Outcome::Deferred) {

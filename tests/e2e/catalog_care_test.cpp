@@ -69,9 +69,9 @@ TEST(CatalogCare, ASoundLibraryPassesItsCheckAndABackupTakenWhileWorkRunsIsWhole
   EXPECT_GE(json_of(before)["checked"].size(), 8u);
 
   // A worker writes (each wait job takes 30 ms) while three backups are taken.
-  dr::test::Child w(dr::test::spawn_darkroom({"--library", lib, "--models", dr::test::test_models_dir(), "work",
-                                              "--until-idle", "--threads", "2"},
-                                             {"DARKROOM_TEST_WAIT_MS=30"}, dir / "work.log"));
+  dr::test::Child w(dr::test::spawn_darkroom(
+      {"--library", lib, "--models", dr::test::test_models_dir(), "work", "--until-idle", "--threads", "2"},
+      {"DARKROOM_TEST_WAIT_MS=30"}, dir / "work.log"));
   std::vector<int64_t> done;
   for (int i = 0; i < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
@@ -117,9 +117,15 @@ TEST(CatalogCare, ADamagedCatalogGivesASentenceNeverACrash) {
 
   // Every command a user runs on the damaged catalog: an exit status and a sentence, never a signal.
   auto commands = [&](const std::string& what) {
-    for (std::vector<std::string> args :
-         {std::vector<std::string>{"status"}, {"search", "fruits"}, {"dupes"}, {"people"}, {"show", "1"},
-          {"add", dir / "photos"}, {"work", "--until-idle"}, {"check"}, {"backup", dir / ("b-" + what)}}) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"status"},
+                                          {"search", "fruits"},
+                                          {"dupes"},
+                                          {"people"},
+                                          {"show", "1"},
+                                          {"add", dir / "photos"},
+                                          {"work", "--until-idle"},
+                                          {"check"},
+                                          {"backup", dir / ("b-" + what)}}) {
       auto r = dr_lib(lib, args, {"DARKROOM_TEST_WAIT_MS=1"});
       ASSERT_TRUE(r.started);
       EXPECT_EQ(r.signal, 0) << what << ": " << args[0] << " was killed by signal " << r.signal << "\n" << r.err;
@@ -188,9 +194,9 @@ TEST(CatalogCare, ADamagedCatalogGivesASentenceNeverACrash) {
     ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq,wait", dir / "photos2"}).exit_code, 0);
   }
   {
-    dr::test::Child w(dr::test::spawn_darkroom({"--library", lib, "--models", dr::test::test_models_dir(), "work",
-                                                "--until-idle", "--threads", "2"},
-                                               {"DARKROOM_TEST_WAIT_MS=20"}));
+    dr::test::Child w(dr::test::spawn_darkroom(
+        {"--library", lib, "--models", dr::test::test_models_dir(), "work", "--until-idle", "--threads", "2"},
+        {"DARKROOM_TEST_WAIT_MS=20"}));
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
   }  // killed with SIGKILL
   fs::remove(catalog + "-wal");
@@ -271,9 +277,9 @@ TEST(CatalogCare, AFullOrReadOnlyDiskStopsWorkAndLosesNothing) {
   stage(dir / "more", 60, 2);
   ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq,thumbs,wait", dir / "more"}).exit_code, 0);
   std::string log = dir / "ro.log";
-  dr::test::Child w(dr::test::spawn_darkroom({"--library", lib, "--models", dr::test::test_models_dir(), "work",
-                                              "--until-idle", "--threads", "2"},
-                                             {"DARKROOM_TEST_WAIT_MS=50"}, log));
+  dr::test::Child w(dr::test::spawn_darkroom(
+      {"--library", lib, "--models", dr::test::test_models_dir(), "work", "--until-idle", "--threads", "2"},
+      {"DARKROOM_TEST_WAIT_MS=50"}, log));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   ASSERT_TRUE(sh("mount -t tmpfs -o ro,size=1m darkroom-test-ro " + lib + "/thumbs"));
   EXPECT_EQ(w.wait(), 2) << read(log);

@@ -21,11 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-dr::util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args,
-                               const std::vector<std::string>& env = {}) {
-  args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir()});
-  return dr::test::darkroom(args, env);
-}
+using dr::test::dr_lib;
 
 // A library of `copies` x 3 sample photos (each copy a different content: one byte added after the image data),
 // pdq and the test-only wait task queued, nothing analysed yet.

@@ -16,10 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-dr::util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir()});
-  return dr::test::darkroom(args);
-}
+using dr::test::dr_lib;
 
 json show(const std::string& lib, const std::string& photo) {
   auto r = dr_lib(lib, {"show", "--json", photo});

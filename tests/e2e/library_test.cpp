@@ -22,11 +22,7 @@ using nlohmann::json;
 
 namespace {
 
-dr::util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args,
-                               const std::vector<std::string>& env = {}) {
-  args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir()});
-  return dr::test::darkroom(args, env);
-}
+using dr::test::dr_lib;
 
 json json_of(const dr::util::ProcessResult& r) {
   auto lines = dr::test::json_lines(r.out);

@@ -15,10 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-dr::util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir()});
-  return dr::test::darkroom(args);
-}
+using dr::test::dr_lib;
 
 json json_of(const dr::util::ProcessResult& r) {
   EXPECT_EQ(r.exit_code, 0) << r.err;

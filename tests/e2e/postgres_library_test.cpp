@@ -30,11 +30,7 @@ using nlohmann::json;
 
 namespace {
 
-dr::util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args,
-                               const std::vector<std::string>& env = {}) {
-  args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir()});
-  return dr::test::darkroom(args, env);
-}
+using dr::test::dr_lib;
 
 json cli_json(const std::string& lib, std::vector<std::string> args) {
   args.insert(args.begin(), "--json");

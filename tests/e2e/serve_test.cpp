@@ -29,10 +29,7 @@ using nlohmann::json;
 
 namespace {
 
-dr::util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--library", lib, "--models", dr::test::test_models_dir()});
-  return dr::test::darkroom(args);
-}
+using dr::test::dr_lib;
 
 json cli_json(const std::string& lib, std::vector<std::string> args) {
   args.insert(args.begin(), "--json");

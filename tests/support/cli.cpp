@@ -24,6 +24,12 @@ util::ProcessResult darkroom(const std::vector<std::string>& args, const std::ve
   return util::run_process(argv, 600000, env);
 }
 
+util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args,
+                           const std::vector<std::string>& env) {
+  args.insert(args.begin(), {"--library", lib, "--models", test_models_dir()});
+  return darkroom(args, env);
+}
+
 pid_t spawn_darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env,
                      const std::string& log) {
   // Everything the child needs is made before the fork: after it, only system calls.

@@ -35,6 +35,10 @@ struct Child {
   }
 };
 
+// `darkroom --library LIB --models <the tests' models> ARGS...`, as darkroom() runs it.
+util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args,
+                           const std::vector<std::string>& env = {});
+
 // Each non-empty stdout line parsed as JSON (a line that is not JSON fails the calling test).
 std::vector<nlohmann::json> json_lines(const std::string& out);
 

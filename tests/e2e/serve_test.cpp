@@ -31,14 +31,7 @@ namespace {
 
 using dr::test::dr_lib;
 
-json cli_json(const std::string& lib, std::vector<std::string> args) {
-  args.insert(args.begin(), "--json");
-  auto r = dr_lib(lib, args);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto lines = dr::test::json_lines(r.out);
-  EXPECT_EQ(lines.size(), 1u) << r.out << r.err;
-  return lines.empty() ? json() : lines[0];
-}
+using dr::test::cli_json;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -24,10 +24,18 @@ util::ProcessResult darkroom(const std::vector<std::string>& args, const std::ve
   return util::run_process(argv, 600000, env);
 }
 
-util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args,
-                           const std::vector<std::string>& env) {
+util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args, const std::vector<std::string>& env) {
   args.insert(args.begin(), {"--library", lib, "--models", test_models_dir()});
   return darkroom(args, env);
+}
+
+nlohmann::json cli_json(const std::string& lib, std::vector<std::string> args) {
+  args.insert(args.begin(), "--json");
+  auto r = dr_lib(lib, args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto lines = json_lines(r.out);
+  EXPECT_EQ(lines.size(), 1u) << r.out << r.err;
+  return lines.empty() ? nlohmann::json() : lines[0];
 }
 
 pid_t spawn_darkroom(const std::vector<std::string>& args, const std::vector<std::string>& env,

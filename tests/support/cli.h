@@ -39,6 +39,9 @@ struct Child {
 util::ProcessResult dr_lib(const std::string& lib, std::vector<std::string> args,
                            const std::vector<std::string>& env = {});
 
+// dr_lib with --json: the one JSON line it printed (a failed command or other output fails the calling test).
+nlohmann::json cli_json(const std::string& lib, std::vector<std::string> args);
+
 // Each non-empty stdout line parsed as JSON (a line that is not JSON fails the calling test).
 std::vector<nlohmann::json> json_lines(const std::string& out);
 

@@ -82,6 +82,7 @@ Worker::Worker(Session& s, WorkOptions o) : s_(s), o_(std::move(o)) {
   po.until_idle = o_.until_idle;
   po.tasks = names_;
   po.stop_deadline_ms = int64_t(qs.value("stop_deadline_seconds", 30.0) * 1000);
+  po.job_time_limit_ms = int64_t(qs.value("job_time_limit_seconds", 600.0) * 1000);
   po.stop_requested = o_.stop_requested;
   // A shared catalog tells idle workers when jobs are queued (LISTEN/NOTIFY): they poll less often.
   if (s_.library().shared()) po.poll_ms = 1000;

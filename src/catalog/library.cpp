@@ -32,7 +32,8 @@ json Library::default_settings() {
         {"lease_seconds", 60},
         {"backoff_ms", 2000},
         {"backoff_max_ms", 600000},
-        {"stop_deadline_seconds", 30}}},
+        {"stop_deadline_seconds", 30},
+        {"job_time_limit_seconds", 600}}},
       {"busy_timeout_ms", 10000},
       {"analyzers", json::object()},
   };
@@ -103,6 +104,8 @@ void check_settings(const json& s, const std::string& file) {
   // A lease shorter than a second ends before its heartbeat renews it: every job would be run twice.
   seconds(q, "lease_seconds", "\"queue\".\"lease_seconds\"", 1, 86'400);
   seconds(q, "stop_deadline_seconds", "\"queue\".\"stop_deadline_seconds\"", 0, 86'400);
+  // 0: no limit. A hung analysis is abandoned after this (WorkerPool); the slowest real job takes seconds.
+  seconds(q, "job_time_limit_seconds", "\"queue\".\"job_time_limit_seconds\"", 0, 86'400);
   if (q.contains("task_concurrency")) {
     const json& c = q["task_concurrency"];
     if (!c.is_object()) bad("\"queue\".\"task_concurrency\"", "an object of task names and numbers");

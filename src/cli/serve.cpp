@@ -133,9 +133,14 @@ void run_serve(Globals& g, const ServeArgs& a) {
         o.workers = workers;
         o.stop_requested = jobs::stop_requested;
         o.say = [](const std::string& m) { std::fprintf(stderr, "darkroom: %s\n", m.c_str()); };
-        app::Worker w(s, o);
-        if (w.tasks().empty()) return;
-        summary = w.run();
+        auto w = std::make_unique<app::Worker>(s, o);
+        if (w->tasks().empty()) return;
+        summary = w->run();
+        // Analyses abandoned at the time limit still use the worker: it lives until the process ends.
+        if (summary.abandoned > 0) (void)w.release();
+        if (!summary.halted.empty())
+          std::fprintf(stderr, "darkroom: the workers stopped: %s; the server goes on without them\n",
+                       summary.halted.c_str());
       } catch (const std::exception& e) {
         std::fprintf(stderr, "darkroom: the workers stopped: %s; the server goes on without them\n", e.what());
       }
@@ -144,7 +149,7 @@ void run_serve(Globals& g, const ServeArgs& a) {
   if (!g.quiet) std::fprintf(stderr, "darkroom: stopping\n");
   http.stop();
   if (worker_thread.joinable()) worker_thread.join();
-  if (summary.deadline_exceeded) {
+  if (summary.must_exit()) {
     std::fflush(stdout);
     std::_Exit(128 + (jobs::stop_signal() ? jobs::stop_signal() : 15));
   }

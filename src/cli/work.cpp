@@ -79,6 +79,7 @@ void run_work(Globals& g, const WorkArgs& a) {
                      {"retried", st.retried.load()},
                      {"released", st.released.load()},
                      {"deferred", st.deferred.load()},
+                     {"timed_out", st.timed_out.load()},
                      {"seconds", secs},
                      {"stopped", summary.stopped}});
   } else if (!g.quiet) {
@@ -87,6 +88,16 @@ void run_work(Globals& g, const WorkArgs& a) {
                  (long long)st.retried.load(), st.failed ? "; `darkroom status` shows why" : "");
   }
   if (summary.stopped) g.exit_code = 128 + (jobs::stop_signal() ? jobs::stop_signal() : 15);
+  if (!summary.halted.empty()) {
+    std::fprintf(stderr, "darkroom: %s\n", summary.halted.c_str());
+    g.exit_code = 1;
+  }
+  if (summary.must_exit()) {
+    // Analyses abandoned at the time limit are still running on their threads: nothing they use may be destroyed.
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(g.exit_code);
+  }
 }
 
 }  // namespace

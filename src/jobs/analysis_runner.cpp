@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "runtime/model_store.h"
 
@@ -81,6 +82,9 @@ void AnalysisRunner::run(const catalog::LeasedPhoto& leased, const std::function
   // Test builds: a decoder that crashes on the photos whose path contains $DARKROOM_TEST_CRASH_ON.
   if (const char* c = std::getenv("DARKROOM_TEST_CRASH_ON"); c && *c && photo.path.find(c) != std::string::npos)
     ::raise(SIGSEGV);
+  // ... and one that never returns on the photos whose path contains $DARKROOM_TEST_HANG_ON.
+  if (const char* h = std::getenv("DARKROOM_TEST_HANG_ON"); h && *h && photo.path.find(h) != std::string::npos)
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
 #endif
   // Decode once, at the largest side any of these tasks wants (0: full resolution wins).
   int side = -1;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -144,13 +145,28 @@ bool owner_is_dead_local(const std::string& owner) {
 }
 
 struct WorkerPool::Impl {
+  // One worker thread and its photo in hand, shared with the watchdog, which may abandon it.
+  struct Slot {
+    int index = 0;  // its owner suffix and crash-record slot
+    std::mutex mu;
+    std::vector<Lease> jobs;                      // the photo in hand
+    std::vector<bool> reported;                   // per job: its outcome was recorded (by the worker or the watchdog)
+    std::chrono::steady_clock::time_point since;  // when the job now running started
+    bool busy = false, abandoned = false, exited = false;
+  };
+
   WorkerPool& pool;
   std::mutex mu;
   std::condition_variable cv;
   std::map<int64_t, std::vector<Lease>> held;  // lease id -> jobs not yet finished
   std::atomic<bool> stopping{false}, cancelled{false}, idle{false};
   std::exception_ptr fatal;
-  int running = 0;
+  std::string halted;  // why the pool stopped by itself with threads it cannot take back
+  int running = 0;     // worker threads not abandoned and not returned
+  int stuck = 0;       // abandoned threads not returned
+  int next_index = 0;
+  std::vector<std::shared_ptr<Slot>> slots;  // with threads, one per worker thread ever started
+  std::vector<std::thread> threads;
 
   explicit Impl(WorkerPool& p) : pool(p) {}
 
@@ -177,6 +193,25 @@ struct WorkerPool::Impl {
     if (!fatal) fatal = e;
     stopping = true;
     cv.notify_all();
+  }
+
+  // Starts a worker thread (mu held).
+  void start_worker() {
+    auto slot = std::make_shared<Slot>();
+    slot->index = next_index++;
+    slots.push_back(slot);
+    ++running;
+    threads.emplace_back([this, slot] {
+      worker(*slot);
+      std::lock_guard lock(mu);
+      std::lock_guard sl(slot->mu);
+      slot->exited = true;
+      if (slot->abandoned)
+        --stuck;
+      else
+        --running;
+      cv.notify_all();
+    });
   }
 
   // Records one outcome, retrying a busy catalog a few times (the lease stays ours meanwhile).
@@ -239,8 +274,12 @@ struct WorkerPool::Impl {
     drop(l);
   }
 
-  void worker(int index) {
-    std::string owner = pool.opts_.owner + "/" + std::to_string(index);
+  void worker(Slot& slot) {
+    std::string owner = pool.opts_.owner + "/" + std::to_string(slot.index);
+    auto abandoned = [&] {
+      std::lock_guard lock(slot.mu);
+      return slot.abandoned;
+    };
     while (!stop_now()) {
       std::vector<catalog::LeasedPhoto> got;
       try {
@@ -258,34 +297,45 @@ struct WorkerPool::Impl {
       }
       for (auto& photo : got) {
         hold(photo);
-        record_in_hand(index, photo.jobs);
+        record_in_hand(slot.index, photo.jobs);
         size_t total = photo.jobs.size();
-        std::vector<bool> reported(total, false);
-        std::mutex rep_mu;
+        {
+          std::lock_guard lock(slot.mu);
+          slot.jobs = photo.jobs;
+          slot.reported.assign(total, false);
+          slot.since = std::chrono::steady_clock::now();
+          slot.busy = true;
+        }
+        // Claims job i's outcome for this thread: false when it was recorded already (or the watchdog took it).
+        auto claim = [&](size_t i) {
+          std::lock_guard lock(slot.mu);
+          if (i >= total || slot.reported[i]) return false;
+          slot.reported[i] = true;
+          slot.since = std::chrono::steady_clock::now();  // the next job starts now
+          return true;
+        };
         bool deferred = false;
         try {
           pool.runner_.run(
               photo,
               [&](size_t i, Outcome o) {
-                {
-                  std::lock_guard lock(rep_mu);
-                  if (i >= total || reported[i]) return;
-                  reported[i] = true;
-                  deferred = deferred || o.kind == Outcome::Deferred;
-                }
+                if (!claim(i)) return;
+                if (o.kind == Outcome::Deferred) deferred = true;
                 record(photo.jobs[i], std::move(o));
               },
-              [&] { return cancelled.load(); });
+              [&] { return cancelled.load() || abandoned(); });
         } catch (const std::exception& e) {
           for (size_t i = 0; i < total; ++i)
-            if (!reported[i]) {
-              reported[i] = true;
+            if (claim(i)) {
               Outcome o;
               o.kind = Outcome::Failed;
               o.error = e.what();
               record(photo.jobs[i], std::move(o));
             }
         }
+        // Abandoned at the time limit: the watchdog recorded the photo's jobs and another thread took this one's
+        // place.
+        if (abandoned()) return;
         // This worker cannot run that photo, others may: it leases nothing for a while, so that they take it.
         if (deferred) {
           std::unique_lock lock(mu);
@@ -293,8 +343,12 @@ struct WorkerPool::Impl {
         }
         // A runner that forgot a job: give it back rather than leave it leased.
         for (size_t i = 0; i < total; ++i)
-          if (!reported[i]) record(photo.jobs[i], Outcome{Outcome::Released});
-        record_in_hand(index, {});
+          if (claim(i)) record(photo.jobs[i], Outcome{Outcome::Released});
+        {
+          std::lock_guard lock(slot.mu);
+          slot.busy = false;
+        }
+        record_in_hand(slot.index, {});
         ++pool.stats_.photos;
       }
     }
@@ -323,19 +377,83 @@ struct WorkerPool::Impl {
     return !stop_now();
   }
 
+  // The watchdog: a job past the time limit cannot be interrupted (a decoder looping in C code), so its photo's
+  // unfinished jobs fail with the reason (the policy retries them; a photo that hangs every time ends dead), its
+  // thread is left to itself, and a new thread takes its place. Too many stuck threads stop the pool.
+  void abandon_overdue() {
+    const int64_t limit = pool.opts_.job_time_limit_ms;
+    if (limit <= 0) return;
+    auto now = std::chrono::steady_clock::now();
+    std::vector<Lease> overdue;
+    {
+      std::lock_guard lock(mu);
+      int abandoned = 0;
+      for (auto& s : slots) {
+        std::lock_guard sl(s->mu);
+        if (!s->busy || s->abandoned || s->exited || now - s->since < std::chrono::milliseconds(limit)) continue;
+        s->abandoned = true;
+        for (size_t i = 0; i < s->jobs.size(); ++i)
+          if (!s->reported[i]) {
+            s->reported[i] = true;
+            overdue.push_back(s->jobs[i]);
+          }
+        --running;
+        ++stuck;
+        ++abandoned;
+      }
+      if (abandoned == 0) return;
+      int max_stuck = pool.opts_.max_abandoned > 0 ? pool.opts_.max_abandoned : 4 * pool.opts_.threads;
+      if (stuck > max_stuck) {
+        halted = std::to_string(stuck) +
+                 " analyses are stuck past the time limit in this process; their jobs were recorded as timed out. "
+                 "Start `darkroom work` again to go on";
+        stopping = true;
+      } else if (!stopping) {
+        for (int i = 0; i < abandoned; ++i) start_worker();
+      }
+      cv.notify_all();
+    }
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", double(limit) / 1000.0);
+    const std::string why = std::string("the analysis of this photo ran past the time limit (") + secs +
+                            " s a job, settings \"queue\".\"job_time_limit_seconds\") and was abandoned";
+    std::set<int64_t> photos;
+    for (const auto& l : overdue) {
+      spdlog::warn("job {} ({} of photo {}) ran past the time limit and was abandoned", l.job_id, l.task, l.photo_id);
+      Outcome o;
+      o.kind = Outcome::Failed;
+      o.error = why;
+      ++pool.stats_.timed_out;
+      record(l, std::move(o));
+      photos.insert(l.photo_id);
+    }
+    pool.stats_.photos += int64_t(photos.size());
+  }
+
+  // Renews the leases in hand every third of the lease; checks the time limit four times within it.
   void heartbeat_loop() {
-    int64_t every = std::max<int64_t>(50, pool.queue_.lease_ms() / 3);
+    const int64_t every = std::max<int64_t>(50, pool.queue_.lease_ms() / 3);
+    const int64_t limit = pool.opts_.job_time_limit_ms;
+    const int64_t tick = limit > 0 ? std::clamp<int64_t>(limit / 4, 20, every) : every;
+    auto last = std::chrono::steady_clock::now();
     std::unique_lock lock(mu);
     while (running > 0) {
-      cv.wait_for(lock, std::chrono::milliseconds(every));
+      cv.wait_for(lock, std::chrono::milliseconds(tick));
       if (running == 0) break;
-      std::vector<int64_t> ids;
-      for (const auto& [id, jobs] : held) ids.push_back(id);
       lock.unlock();
-      try {
-        pool.queue_.heartbeat(ids);
-      } catch (const StoreError& e) {
-        spdlog::warn("could not renew leases: {}", e.what());
+      abandon_overdue();
+      if (std::chrono::steady_clock::now() - last >= std::chrono::milliseconds(every)) {
+        last = std::chrono::steady_clock::now();
+        std::vector<int64_t> ids;
+        {
+          std::lock_guard g(mu);
+          for (const auto& [id, jobs] : held) ids.push_back(id);
+        }
+        try {
+          pool.queue_.heartbeat(ids);
+        } catch (const StoreError& e) {
+          spdlog::warn("could not renew leases: {}", e.what());
+        }
       }
       lock.lock();
     }
@@ -397,16 +515,19 @@ PoolSummary WorkerPool::run() {
   } catch (const StoreError& e) {
     if (!e.busy()) throw;
   }
-  impl.running = opts_.threads;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < opts_.threads; ++i)
-    threads.emplace_back([&impl, i] {
-      impl.worker(i);
-      std::lock_guard lock(impl.mu);
-      --impl.running;
-      impl.cv.notify_all();
-    });
+  {
+    std::lock_guard lock(impl.mu);
+    for (int i = 0; i < opts_.threads; ++i) impl.start_worker();
+  }
   std::thread hb([&impl] { impl.heartbeat_loop(); });
+  // Detached threads (out of time at a stop, or abandoned at the time limit) keep using the Impl until the
+  // process ends: it is kept reachable, never destroyed (they may outlive static destructors).
+  auto bury = [&owned] {
+    static std::mutex graveyard_mu;
+    static auto* graveyard = new std::vector<Impl*>;
+    std::lock_guard g(graveyard_mu);
+    graveyard->push_back(owned.release());
+  };
 
   PoolSummary summary;
   {
@@ -422,7 +543,7 @@ PoolSummary WorkerPool::run() {
       impl.cv.notify_all();
       impl.cv.wait_for(lock, std::chrono::milliseconds(50));
     }
-    summary.stopped = impl.stopping && !impl.idle && !impl.fatal;
+    summary.stopped = impl.stopping && !impl.idle && !impl.fatal && impl.halted.empty();
     if (impl.running > 0) {
       // Out of time: give back every job still held; late outcomes will find their lease gone.
       summary.deadline_exceeded = true;
@@ -436,23 +557,44 @@ PoolSummary WorkerPool::run() {
       } catch (const StoreError& e) {
         spdlog::warn("could not release leases (they will expire): {}", e.what());
       }
-      for (auto& t : threads) t.detach();
+      lock.lock();
+      for (auto& t : impl.threads) t.detach();
+      lock.unlock();
       hb.detach();
-      // Kept reachable (not leaked) for the detached threads until the process ends.
-      static std::mutex graveyard_mu;
-      static auto* graveyard = new std::vector<Impl*>;  // never destroyed: threads may outlive static destructors
-      std::lock_guard g(graveyard_mu);
-      graveyard->push_back(owned.release());
+      bury();
       return summary;
     }
   }
-  for (auto& t : threads) t.join();
   {
     std::lock_guard lock(impl.mu);
     impl.cv.notify_all();
   }
-  hb.join();
-  if (impl.fatal) std::rethrow_exception(impl.fatal);
+  hb.join();  // it ends with the last worker; the watchdog starts no thread after that
+  std::vector<std::thread> finished;
+  {
+    std::lock_guard lock(impl.mu);
+    for (size_t i = 0; i < impl.threads.size(); ++i) {
+      std::lock_guard sl(impl.slots[i]->mu);
+      if (impl.slots[i]->abandoned && !impl.slots[i]->exited) {
+        impl.threads[i].detach();
+        ++summary.abandoned;
+      } else {
+        finished.push_back(std::move(impl.threads[i]));
+      }
+    }
+  }
+  for (auto& t : finished) t.join();
+  summary.halted = impl.halted;
+  if (summary.abandoned > 0) bury();
+  if (impl.fatal) {
+    // With threads left behind the caller must not unwind (it would destroy what they use): it gets the reason.
+    if (summary.abandoned == 0) std::rethrow_exception(impl.fatal);
+    try {
+      std::rethrow_exception(impl.fatal);
+    } catch (const std::exception& e) {
+      if (summary.halted.empty()) summary.halted = e.what();
+    }
+  }
   return summary;
 }
 

@@ -44,16 +44,22 @@ struct PoolOptions {
   std::string owner;                     // lease owner prefix ("host/pid"); a thread index is appended
   std::function<bool()> stop_requested;  // polled; may be empty
   int64_t defer_pause_ms = 10'000;       // a worker that left a photo to others leases nothing this long
+  // A job running longer than this (a decoder or model that hangs) is abandoned: its photo's unfinished jobs fail
+  // with the reason (retried by the policy, dead after max_attempts), the thread is left to itself and a new one
+  // takes its place. 0: no limit. Decoding counts towards the photo's first job.
+  int64_t job_time_limit_ms = 0;
+  int max_abandoned = 0;  // stuck threads the process tolerates before the pool stops (0: 4 per thread)
 };
 
 struct PoolStats {
-  std::atomic<int64_t> photos{0};    // photos whose jobs all ended (done or failed)
-  std::atomic<int64_t> done{0};      // jobs completed
-  std::atomic<int64_t> failed{0};    // jobs failed for good (failed or dead)
-  std::atomic<int64_t> retried{0};   // transient failures re-queued
-  std::atomic<int64_t> lost{0};      // outcomes dropped because the lease was lost
-  std::atomic<int64_t> released{0};  // jobs given back on stop
-  std::atomic<int64_t> deferred{0};  // jobs left for other workers (this one cannot see their photo)
+  std::atomic<int64_t> photos{0};     // photos whose jobs all ended (done or failed)
+  std::atomic<int64_t> done{0};       // jobs completed
+  std::atomic<int64_t> failed{0};     // jobs failed for good (failed or dead)
+  std::atomic<int64_t> retried{0};    // transient failures re-queued
+  std::atomic<int64_t> lost{0};       // outcomes dropped because the lease was lost
+  std::atomic<int64_t> released{0};   // jobs given back on stop
+  std::atomic<int64_t> deferred{0};   // jobs left for other workers (this one cannot see their photo)
+  std::atomic<int64_t> timed_out{0};  // jobs abandoned at the time limit (also counted in failed or retried)
 };
 
 struct PoolSummary {
@@ -61,6 +67,11 @@ struct PoolSummary {
   // Some work was still running at the deadline: its leases were released and its threads detached; the caller
   // must end the process (std::_Exit) without destroying the runner or the store.
   bool deadline_exceeded = false;
+  // Analyses abandoned at the time limit that had not returned when the pool ended: as with deadline_exceeded,
+  // their threads are detached and the caller must end the process with std::_Exit.
+  int abandoned = 0;
+  std::string halted;  // set when the pool stopped by itself with threads left behind: why, as a sentence
+  bool must_exit() const { return deadline_exceeded || abandoned > 0; }
 };
 
 class WorkerPool {

@@ -51,6 +51,7 @@ TEST_F(LibraryTest, SettingsOfTheWrongShapeAreRefusedWithASentence) {
         Case{R"({"queue": {"backoff_max_ms": 18446744073709551615}})", R"("queue"."backoff_max_ms")"},
         Case{R"({"queue": {"lease_seconds": "60"}})", R"("queue"."lease_seconds" must be a number of seconds)"},
         Case{R"({"queue": {"stop_deadline_seconds": 1e30}})", R"("queue"."stop_deadline_seconds")"},
+        Case{R"({"queue": {"job_time_limit_seconds": -1}})", R"("queue"."job_time_limit_seconds")"},
         Case{R"({"queue": {"task_concurrency": [1]}})", R"("queue"."task_concurrency" must be an object)"},
         Case{R"({"queue": {"task_concurrency": {"faces": 2.5}}})", R"("queue"."task_concurrency"."faces")"},
         Case{R"({"busy_timeout_ms": 1e19})", R"("busy_timeout_ms" must be a whole number)"},

@@ -431,3 +431,35 @@ TEST(LibraryCli, APhotoThatCrashesItsWorkerEndsDeadAndTheOthersGoOn) {
             std::string::npos)
       << st;
 }
+
+// A photo whose analysis never returns (the test build's DARKROOM_TEST_HANG_ON): the watchdog abandons it at the
+// time limit, fails its job with that reason, and a new thread goes on with the other photos; after max_attempts
+// time-outs the job ends dead and `work --until-idle` returns, leaving the stuck threads behind (it ends with
+// _Exit). Without the limit the run would never end (the test's timeout).
+TEST(LibraryCli, APhotoThatHangsIsAbandonedAtTheTimeLimitAndEndsDead) {
+  TempDir dir;
+  std::string lib = dir / "lib";
+  fs::create_directories(dir / "photos");
+  for (auto name : {"coffee.png", "camera.png", "astronaut.png", "chelsea.png"})
+    fs::copy_file(dr::test::skimage_sample(name), dir / ("photos/" + std::string(name)));
+  fs::copy_file(dr::test::opencv_sample("fruits.jpg"), dir / "photos/hanger.jpg");
+  ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
+  dr::test::write_file(lib + "/settings.json",
+                       R"({"queue": {"max_attempts": 2, "backoff_ms": 100, "job_time_limit_seconds": 1}})");
+  ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dir / "photos"}).exit_code, 0);
+  auto w = dr_lib(lib, {"--json", "work", "--until-idle", "--threads", "1"}, {"DARKROOM_TEST_HANG_ON=hanger"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto summary = json_of(w);
+  EXPECT_EQ(summary["timed_out"], 2) << summary;
+  EXPECT_EQ(summary["done"], 4) << summary;
+  EXPECT_NE(w.err.find("ran past the time limit"), std::string::npos) << w.err;
+  auto st = json_of(dr_lib(lib, {"--json", "status"}));
+  EXPECT_EQ(st["jobs"]["done"], 4) << st;
+  EXPECT_EQ(st["jobs"]["dead"], 1) << st;
+  EXPECT_EQ(st["jobs"]["running"], 0) << st;
+  ASSERT_EQ(st["failures"].size(), 1u) << st;
+  EXPECT_NE(st["failures"][0]["path"].get<std::string>().find("hanger.jpg"), std::string::npos);
+  auto error = st["failures"][0]["error"].get<std::string>();
+  EXPECT_NE(error.find("ran past the time limit (1 s a job"), std::string::npos) << error;
+  EXPECT_NE(error.find("gave up after 2 attempts"), std::string::npos) << error;
+}

@@ -204,6 +204,86 @@ TEST(WorkerPool, WorkStillRunningAtTheDeadlineIsReleased) {
   EXPECT_EQ(jobs[0].attempts, 0);  // a released attempt does not count
 }
 
+// A runner whose photos in `hang` never finish until released; the others succeed.
+class HangingRunner : public Runner {
+ public:
+  explicit HangingRunner(std::set<int64_t> hang) : hang_(std::move(hang)) {}
+  std::atomic<bool> release{false};
+  std::atomic<int> returned{0};
+  void run(const catalog::LeasedPhoto& photo, const std::function<void(size_t, Outcome)>& done,
+           const std::function<bool()>&) override {
+    if (hang_.count(photo.photo_id)) {
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      ++returned;
+    }
+    for (size_t i = 0; i < photo.jobs.size(); ++i) {
+      Outcome o;
+      o.result = {{"job", photo.jobs[i].job_id}};
+      done(i, std::move(o));
+    }
+  }
+
+ private:
+  std::set<int64_t> hang_;
+};
+
+TEST(WorkerPool, AJobPastTheTimeLimitIsAbandonedRetriedThenDeadAndTheOthersGoOn) {
+  test::TempDir dir;
+  auto path = make_catalog(dir, 5, {"ok"});
+  SqliteStore store(path);
+  RetryPolicy p;
+  p.max_attempts = 2;
+  p.backoff_ms = 10;
+  Queue q(store, p, 60'000);
+  HangingRunner runner({2});
+  auto o = opts(1);
+  o.job_time_limit_ms = 200;
+  WorkerPool pool(q, runner, o);
+  auto summary = pool.run();
+  EXPECT_EQ(summary.abandoned, 2);  // one stuck thread per attempt
+  EXPECT_TRUE(summary.must_exit());
+  EXPECT_TRUE(summary.halted.empty()) << summary.halted;
+  EXPECT_EQ(pool.stats().timed_out, 2);
+  EXPECT_EQ(pool.stats().done, 4);
+  auto c = Queue(store).counts();
+  EXPECT_EQ(c.jobs["done"], 4);
+  EXPECT_EQ(c.jobs["dead"], 1);
+  EXPECT_EQ(c.jobs["running"], 0);
+  auto job = store.jobs_of(2).at(0);
+  EXPECT_EQ(job.attempts, 2);
+  EXPECT_NE(job.error.find("ran past the time limit (0.2 s a job"), std::string::npos) << job.error;
+  // The abandoned analyses return late: their outcomes are not recorded, the job stays dead.
+  runner.release = true;
+  while (runner.returned < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(Queue(store).counts().jobs["dead"], 1);
+  EXPECT_EQ(pool.stats().done, 4);
+}
+
+TEST(WorkerPool, TooManyStuckAnalysesStopThePoolWithAReason) {
+  test::TempDir dir;
+  auto path = make_catalog(dir, 4, {"ok"});
+  SqliteStore store(path);
+  RetryPolicy p;
+  p.backoff_ms = 10;
+  Queue q(store, p, 60'000);
+  HangingRunner runner({1, 2, 3, 4});
+  auto o = opts(1);
+  o.job_time_limit_ms = 100;
+  o.max_abandoned = 2;
+  WorkerPool pool(q, runner, o);
+  auto summary = pool.run();
+  EXPECT_EQ(summary.abandoned, 3);
+  EXPECT_FALSE(summary.stopped);
+  EXPECT_NE(summary.halted.find("3 analyses are stuck past the time limit"), std::string::npos) << summary.halted;
+  auto c = Queue(store).counts();
+  EXPECT_EQ(c.jobs["running"], 0);  // every abandoned job was recorded, none left leased
+  EXPECT_EQ(c.jobs["queued"], 4);   // three to retry after their time-out, one never started
+  runner.release = true;
+  while (runner.returned < 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
 // Runs a pool in a child process (its own catalog connection, its own pid as lease owner) until idle.
 pid_t spawn_worker(const std::string& path, int threads, int max_sleep_ms, unsigned seed) {
   pid_t pid = ::fork();

@@ -842,7 +842,8 @@ class Rewriter {
     for (size_t o = 0; o < outs; ++o) {
       float m = 0;
       for (size_t i = 0; i < per; ++i) m = std::max(m, std::abs(w.values[o * per + i]));
-      ws[o] = m > 0 ? m / 127.f : 1.f;
+      // (weights so small that their step underflows to 0, 1e-43, are zeros: a step of 0 would divide by 0)
+      ws[o] = m / 127.f > 0 ? m / 127.f : 1.f;
       for (size_t i = 0; i < per; ++i)
         wq[o * per + i] = int8_t(std::clamp(std::lround(w.values[o * per + i] / ws[o]), -127L, 127L));
       const double q = std::round(double(b.values[o]) / (double(xq->s) * ws[o]));

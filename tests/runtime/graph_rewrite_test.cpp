@@ -417,6 +417,31 @@ TEST(GraphRewrite, ConvolutionsWithoutFiniteWeightsStayInFloat) {
   EXPECT_NE(q->find("BatchNormalization"), std::string::npos);
 }
 
+// Found by the fuzzing campaign (fuzz/regressions/onnx_fuzz/conv-weights-underflow.pb): a convolution whose
+// weights are all so small (8.8e-44) that their int8 step, the largest over 127, underflows to 0. Its zero bias over
+// that zero step made a NaN step count, converted to an integer (undefined behaviour; UBSan stops there). Such
+// weights are zeros: the convolution is quantised with a step of 1, all its weights 0. (The release build computed
+// the same outputs through the undefined conversion; `make test-asan`'s UBSan is what fails without the fix.)
+TEST(GraphRewrite, WeightsWhoseStepUnderflowsAreZeros) {
+  const std::string fuzzed = test::fuzz_regression("onnx_fuzz", "conv-weights-underflow.pb");
+  const Int8Ranges all = every_name(fuzzed, -1.f, 6.f);
+  RewriteStats stats;
+  (void)rewrite_graph(fuzzed, &stats, &all);
+
+  ox::Graph g = int8_block();
+  for (auto& t : g.initializers)
+    if (t.name == "W2") t = ox::floats("W2", {3, 4, 3, 3}, std::vector<float>(108, 8.8e-44f));
+  const std::string model = g.serialize(9);
+  const Int8Ranges ranges = every_name(model, -4.f, 4.f);
+  auto q = rewrite_graph(model, &stats, &ranges);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(stats.int8_convs, 2);
+  test::TempDir tmp;
+  std::ofstream(tmp.path() + "/int8.onnx", std::ios::binary) << *q;
+  const auto z = run_all(tmp.path() + "/int8.onnx", pseudo_random(96, 13), {1, 2, 6, 8}).at("Z");
+  for (float v : z) EXPECT_NEAR(v, 0.f, 0.05f);  // the last convolution's weights are zeros
+}
+
 // PP-OCRv4 as the tests' models folder holds it (installed by make test-models): every hard-swish is found.
 TEST(GraphRewrite, PaddleOcrModels) {
   const std::string dir = std::string(DARKROOM_TEST_MODELS_DIR) + "/ocr/";

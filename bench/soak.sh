@@ -44,21 +44,23 @@ work "$SCRATCH/baseline" >/dev/null
 base=$(since "$t")
 echo "uninterrupted: $N jobs in $base s"
 
-# Each run is killed after a random time in [0.05, 2 * base / KILLS] s: the kills are spread over about one run.
-span_ms=$(python3 -c "print(max(100, int(2000 * $base / $KILLS)))")
+# Each run is killed after a random time in [0.05, base / KILLS] s: the kills land in about the first half of the
+# work, and every one of them on a running process (a run that ends first is said, and not counted as a kill).
+span_ms=$(python3 -c "print(max(100, int(1000 * $base / $KILLS)))")
 t=$(now)
+landed=0
 for ((k = 1; k <= KILLS; ++k)); do
   work "$LIB" >/dev/null 2>&1 &
   pid=$!
   ms=$(( 50 + (RANDOM * 32768 + RANDOM) % span_ms ))
   sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-  kill -9 "$pid" 2>/dev/null || echo "run $k had ended before its kill at $ms ms"
+  if kill -9 "$pid" 2>/dev/null; then landed=$((landed + 1)); else echo "run $k had ended before its kill at $ms ms"; fi
   wait "$pid" 2>/dev/null || true
 done
 work "$LIB" >"$SCRATCH/last.json"
 soak=$(since "$t")
 
-python3 - "$LIB/catalog.db" "$N" "$KILLS" "$base" "$soak" <<'PY'
+python3 - "$LIB/catalog.db" "$N" "$landed" "$base" "$soak" <<'PY'
 import sqlite3, sys
 path, n, kills, base, soak = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 db = sqlite3.connect(path)

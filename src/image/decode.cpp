@@ -1,14 +1,17 @@
 #include "image/decode.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <gmodule.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -239,6 +242,57 @@ Decoded finish(vips::VImage im, Info info, const DecodeOptions& opts) {
 
 void start_vips() { init_vips(); }
 
+namespace {
+
+// Walks a PNG's chunks: header(offset, 8 bytes) reads the length and type at an offset (false past the end).
+void walk_png(const std::function<bool(uint64_t, uint8_t*)>& header, const std::string& name) {
+  uint8_t h[8];
+  if (!header(0, h) || std::memcmp(h, "\x89PNG\r\n\x1a\n", 8) != 0) return;
+  uint64_t off = 8, metadata = 0;
+  while (header(off, h)) {
+    const uint64_t length = uint64_t(h[0]) << 24 | uint64_t(h[1]) << 16 | uint64_t(h[2]) << 8 | h[3];
+    const std::string type(reinterpret_cast<const char*>(h + 4), 4);
+    if (type == "IEND" || length > 0x7fffffffu) return;  // a length out of range is the decoder's to refuse
+    if (type != "IDAT" && type != "fdAT") {
+      auto mib = [](uint64_t n) { return std::to_string(std::max<uint64_t>(1, (n + (1u << 19)) >> 20)) + " MiB"; };
+      std::string what = std::all_of(type.begin(), type.end(), [](char c) { return std::isalpha(uint8_t(c)); })
+                             ? type
+                             : std::string("unnamed");
+      if (length > kPngChunkMax)
+        throw Error(name + ": the PNG has a " + what + " chunk of " + mib(length) + "; darkroom reads at most " +
+                    mib(kPngChunkMax) + " of metadata in a chunk");
+      metadata += length;
+      if (metadata > kPngMetadataMax)
+        throw Error(name + ": the PNG has more than " + mib(kPngMetadataMax) +
+                    " of metadata (text, ICC profile, other chunks); darkroom reads no more");
+    }
+    off += 12 + length;
+  }
+}
+
+}  // namespace
+
+void check_png_chunks(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;  // the decoder says why
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  walk_png([&](uint64_t off, uint8_t* h) { return ::pread(fd, h, 8, off_t(off)) == 8; }, path);
+}
+
+void check_png_chunks(const void* data, size_t size, const std::string& name) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  walk_png(
+      [&](uint64_t off, uint8_t* h) {
+        if (off > size || size - off < 8) return false;
+        std::memcpy(h, p + off, 8);
+        return true;
+      },
+      name);
+}
+
 Info read_info(const std::string& path, const Limits& limits) {
   init_vips();
   struct stat st;
@@ -250,6 +304,7 @@ Info read_info(const std::string& path, const Limits& limits) {
     vips_error_clear();
     throw Error(path + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
   }
+  if (format_of(loader) == "png") check_png_chunks(path);
   try {
     auto im = vips::VImage::new_from_file(path.c_str(), vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
     Info info = info_of(im, format_of(loader));
@@ -280,6 +335,7 @@ Decoded decode_buffer(const void* data, size_t size, const std::string& name, co
     vips_error_clear();
     throw Error(name + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
   }
+  if (format_of(loader) == "png") check_png_chunks(data, size, name);
   try {
     auto header = vips::VImage::new_from_buffer(data, size, "");
     Info info = info_of(header, format_of(loader));

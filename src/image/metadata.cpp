@@ -108,6 +108,7 @@ Metadata read_metadata(const std::string& path) {
   std::call_once(quiet_once, [] { Exiv2::LogMsg::setLevel(Exiv2::LogMsg::mute); });
   Metadata m;
   try {
+    check_png_chunks(path);  // exiv2 would read a PNG's huge text chunk whole
     auto img = Exiv2::ImageFactory::open(path);
     if (!img.get()) {
       m.error = "not a recognised image format";

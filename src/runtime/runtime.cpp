@@ -374,6 +374,11 @@ Ort::SessionOptions Runtime::session_options(bool on_gpu) {
   Ort::SessionOptions so;
   so.DisablePerSessionThreads();  // the environment's pool
   so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+  // On the CPU, no memory pattern: ONNX Runtime would plan one block for all of a run's tensors per input shape and
+  // keep each in its arena, and photos come in many shapes (the text detector's input follows the photo's). Peak RSS
+  // of `work` with every default model on 12-MP photos, two threads: 711-720 MB with patterns, 553-591 MB without,
+  // at the same speed within the noise (BENCHMARKS.md, "Memory").
+  if (!on_gpu) so.DisableMemPattern();
   // ONNX Runtime's own per-node timings, one JSON file per session (a file name prefix): for finding where time goes.
   if (const char* prefix = std::getenv("DARKROOM_ORT_PROFILE"); prefix && *prefix) so.EnableProfiling(prefix);
   if (on_gpu && !fault("fake-gpu")) {

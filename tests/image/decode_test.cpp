@@ -1,11 +1,13 @@
 #include "image/decode.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "image/metadata.h"
 #include "support/cli.h"
 
 using dr::image::decode;
@@ -77,6 +79,54 @@ TEST(Decode, TruncatedAndGarbageFilesAreErrors) {
   EXPECT_THROW(dr::image::decode_buffer(bytes.data(), 0, "empty", {}), dr::image::Error);
   auto ok = dr::image::decode_buffer(bytes.data(), bytes.size(), "messi", {});
   EXPECT_EQ(ok.rgb.width, 548);
+}
+
+namespace {
+// A PNG chunk: length, type, data, CRC.
+std::string png_chunk(const std::string& type, const std::string& data) {
+  auto be = [](uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
+  std::string td = type + data;
+  return be(uint32_t(data.size())) + td +
+         be(uint32_t(crc32(0, reinterpret_cast<const Bytef*>(td.data()), uInt(td.size()))));
+}
+}  // namespace
+
+// A small PNG with a huge text chunk, or many large ones, is refused from its chunk headers before libpng, libvips
+// or exiv2 read the chunk whole (a 64 MiB tEXt cost 381 MB and 16 s in `work`). Up to the limits it decodes.
+TEST(Decode, PngMetadataChunksHaveALimit) {
+  TempDir dir;
+  std::string png;
+  {
+    std::ifstream in(dr::test::skimage_sample("coins.png"), std::ios::binary);
+    png.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_EQ(png.substr(12, 4), "IHDR");
+  auto with = [&](const std::string& chunks) { return png.substr(0, 33) + chunks + png.substr(33); };
+  const std::string ok = with(png_chunk("tEXt", "Comment" + std::string(1, '\0') + std::string(1 << 20, 'a')));
+  const std::string big = with(png_chunk("tEXt", "Comment" + std::string(1, '\0') + std::string(17 << 20, 'a')));
+  std::string many_chunks;
+  for (int i = 0; i < 5; ++i) many_chunks += png_chunk("zzZz", std::string(15 << 20, char(i)));
+  const std::string many = with(many_chunks);
+  dr::test::write_file(dir / "ok.png", ok);
+  dr::test::write_file(dir / "big.png", big);
+  dr::test::write_file(dir / "many.png", many);
+
+  EXPECT_EQ(decode(dir / "ok.png").rgb.width, 384);
+  EXPECT_EQ(dr::image::decode_buffer(ok.data(), ok.size(), "ok", {}).rgb.width, 384);
+  EXPECT_TRUE(dr::image::read_metadata(dir / "ok.png").error.empty());
+  auto refused = [](auto&& f, const std::string& want) {
+    try {
+      f();
+      ADD_FAILURE() << "not refused: " << want;
+    } catch (const dr::image::Error& e) {
+      EXPECT_TRUE(e.permanent());
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  };
+  refused([&] { decode(dir / "big.png"); }, "big.png: the PNG has a tEXt chunk of 17 MiB; darkroom reads at most 16");
+  refused([&] { dr::image::decode_buffer(big.data(), big.size(), "big", {}); }, "tEXt chunk of 17 MiB");
+  refused([&] { dr::image::read_info(dir / "many.png"); }, "more than 64 MiB of metadata");
+  EXPECT_NE(dr::image::read_metadata(dir / "big.png").error.find("tEXt chunk of 17 MiB"), std::string::npos);
 }
 
 // warm_up() runs once per process, from any thread, beside decodes, and leaves no error behind for them.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Memory of `darkroom work` with every default task (pdq, faces, objects, text, thumbs; the models of the library's
-# model cache or $DARKROOM_MODELS):
+# Memory of `darkroom work` with every default task (pdq, faces, objects, text, thumbs; the models of
+# $DARKROOM_MODELS, by default the tests' .models that `make test-models` installs):
 #   1. peak RSS (/usr/bin/time -v) on 12-megapixel photos: the sample photos scaled to 4000x3000 by ImageMagick and
 #      ../shared/testdata/pdq's four 4032x3024 JPEGs, with 1 and 2 worker threads;
 #   2. RSS over a long run: PHOTOS photos made from the sample photos (bench/make_photos --from: random crops, so
@@ -18,6 +18,7 @@ trap 'rm -rf "$SCRATCH"' EXIT
 SK=/usr/lib/python3/dist-packages/skimage/data
 CV=/usr/share/doc/opencv-doc/examples/data
 TASKS=pdq,faces,objects,text,thumbs
+export DARKROOM_MODELS=${DARKROOM_MODELS:-$HERE/.models}
 
 mkdir -p "$SCRATCH/12mp" "$SCRATCH/src"
 for f in $SK/astronaut.png $SK/chelsea.png $SK/coffee.png $SK/rocket.jpg $SK/motorcycle_left.png $CV/fruits.jpg \
@@ -31,8 +32,13 @@ for threads in 1 2; do
   "$DR" --library "$SCRATCH/lib" -q add --tasks "$TASKS" "$SCRATCH/12mp" >/dev/null
   /usr/bin/time -v -o "$SCRATCH/time.txt" "$DR" --library "$SCRATCH/lib" -q --json --threads "$threads" \
     work --until-idle >"$SCRATCH/work.json"
-  echo "12-MP photos, $threads thread(s): $(python3 -c 'import json,sys; w=json.load(open(sys.argv[1])); print(f"{w["photos"]} photos, {w["done"]} jobs done, {w["failed"]} failed in {w["seconds"]:.1f} s")' "$SCRATCH/work.json");" \
-       "peak RSS $(awk '/Maximum resident/ {printf "%.0f", $6 / 1024}' "$SCRATCH/time.txt") MiB"
+  python3 - "$SCRATCH/work.json" "$SCRATCH/time.txt" "$threads" <<'PY'
+import json, re, sys
+w = json.load(open(sys.argv[1]))
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(sys.argv[2]).read()).group(1))
+print(f"12-MP photos, {sys.argv[3]} thread(s): {w['photos']} photos, {w['done']} jobs done, {w['failed']} failed "
+      f"in {w['seconds']:.1f} s; peak RSS {rss / 1024:.0f} MiB")
+PY
 done
 
 # The long run: sources as JPEGs (make_photos reads JPEG), then N crops of them.

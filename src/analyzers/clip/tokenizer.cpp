@@ -208,7 +208,11 @@ Tokenizer Tokenizer::from_merges(std::string_view text, size_t merge_count) {
   if (t.merge_count_ < merge_count)
     throw std::runtime_error("it holds " + std::to_string(t.merge_count_) + " merges; " + std::to_string(merge_count) +
                              " expected");
+  // The special tokens follow the merges: 49406 and 49407 with CLIP's 48,894 merges, and inside the vocabulary
+  // with any other count (the 10-minute fuzzing campaign found ids 49406/49407 kept for a file of a few merges).
+  t.start_ = int32_t(t.vocab_.size());
   t.vocab_.emplace_back("<|startoftext|>");
+  t.end_ = int32_t(t.vocab_.size());
   t.vocab_.emplace_back("<|endoftext|>");
   return t;
 }

@@ -159,6 +159,14 @@ TEST(ClipTokenizer, MalformedMergesAreRefused) {
   auto t = Tokenizer::from_merges("#version\na b\nab c</w>\n", 2);
   EXPECT_EQ(t.encode("abc"), std::vector<int32_t>{513});  // merge 2 -> id 512 + 1
   EXPECT_EQ(t.vocab_size(), 516u);
+  // The special ids follow the merges (found by the fuzzing campaign: they were CLIP's 49406/49407, outside this
+  // vocabulary; fuzz/regressions/tokenizer_fuzz/merges-fewer-than-clip.txt).
+  EXPECT_EQ(t.start_id(), 514);
+  EXPECT_EQ(t.end_id(), 515);
+  auto ids = t.tokenize("abc ab", 8);
+  EXPECT_EQ(ids.ids[0], 514);
+  EXPECT_EQ(ids.ids[ids.length - 1], 515);
+  for (size_t k = 0; k < ids.length; ++k) EXPECT_LT(size_t(ids.ids[k]), t.vocab_size());
 }
 
 // A Hugging Face tokenizer.json written from the merges file (as the public CLIP exports ship it), with the merges

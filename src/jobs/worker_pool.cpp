@@ -48,6 +48,10 @@ struct CrashSlot {
   std::atomic<int> attempts[kCrashJobs];
 };
 CrashSlot g_crash_slots[kCrashSlots];
+// The slot of the worker thread this is (-1: not a worker). A crash is a signal to the thread that faulted (a
+// SIGSEGV, or the SIGABRT of its own abort()), so only that thread's photo is recorded: the photos other threads
+// had in hand were not the cause, and come back with their attempts given back like a kill's.
+thread_local int t_crash_slot = -1;
 char g_crash_path[512];
 const int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 struct sigaction g_crash_old[sizeof kCrashSignals / sizeof kCrashSignals[0]];
@@ -68,7 +72,10 @@ void put_number(int fd, int64_t v) {
 void on_crash(int sig) {
   int fd = ::open(g_crash_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd >= 0) {
-    for (auto& slot : g_crash_slots) {
+    const int mine = t_crash_slot;
+    for (int i = 0; i < kCrashSlots; ++i) {
+      if (mine >= 0 && i != mine) continue;
+      const auto& slot = g_crash_slots[i];
       int n = slot.n.load();
       for (int j = 0; j < n && j < kCrashJobs; ++j) {
         put_number(fd, slot.job[j].load());
@@ -275,6 +282,7 @@ struct WorkerPool::Impl {
   }
 
   void worker(Slot& slot) {
+    t_crash_slot = slot.index < kCrashSlots ? slot.index : -1;
     std::string owner = pool.opts_.owner + "/" + std::to_string(slot.index);
     auto abandoned = [&] {
       std::lock_guard lock(slot.mu);

@@ -417,7 +417,7 @@ TEST(LibraryCli, APhotoThatCrashesItsWorkerEndsDeadAndTheOthersGoOn) {
   ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dir / "photos"}).exit_code, 0);
   int crashes = 0;
   for (int run = 0; run < 8; ++run) {
-    auto w = dr_lib(lib, {"work", "--until-idle", "--threads", "1"}, {"DARKROOM_TEST_CRASH_ON=crasher"});
+    auto w = dr_lib(lib, {"work", "--until-idle", "--threads", "2"}, {"DARKROOM_TEST_CRASH_ON=crasher"});
     if (w.ok()) break;
     ++crashes;  // a signal, or a sanitizer's report of it
   }
@@ -430,6 +430,8 @@ TEST(LibraryCli, APhotoThatCrashesItsWorkerEndsDeadAndTheOthersGoOn) {
   EXPECT_NE(st["failures"][0]["error"].get<std::string>().find("crashed while analysing this photo (3 times)"),
             std::string::npos)
       << st;
+  // Only the crashing thread's photo counts the crash: a photo the other thread had in hand got its attempt back.
+  EXPECT_EQ(count(lib + "/catalog.db", "SELECT max(attempts) FROM jobs WHERE state='done'"), 1);
 }
 
 // A photo whose analysis never returns (the test build's DARKROOM_TEST_HANG_ON): the watchdog abandons it at the

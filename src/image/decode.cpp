@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <gmodule.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -270,7 +271,72 @@ void walk_png(const std::function<bool(uint64_t, uint8_t*)>& header, const std::
   }
 }
 
+// Counts a JPEG's scans from its markers (the entropy-coded data between them is skipped, not decoded) and
+// refuses more than kJpegMaxScans. Anything it does not understand is left to the decoder.
+void walk_jpeg(const uint8_t* p, size_t n, const std::string& name) {
+  if (n < 4 || p[0] != 0xFF || p[1] != 0xD8) return;
+  size_t i = 2;
+  int scans = 0;
+  while (i + 4 <= n) {
+    if (p[i] != 0xFF) return;
+    const uint8_t m = p[i + 1];
+    if (m == 0xFF) {  // fill
+      ++i;
+      continue;
+    }
+    if (m == 0xD9) return;  // the end
+    if ((m >= 0xD0 && m <= 0xD7) || m == 0x01) {
+      i += 2;
+      continue;
+    }
+    const size_t length = size_t(p[i + 2]) << 8 | p[i + 3];
+    if (length < 2) return;
+    i += 2 + length;
+    if (m != 0xDA) continue;
+    if (++scans > kJpegMaxScans)
+      throw Error(name + ": the progressive JPEG has more than " + std::to_string(kJpegMaxScans) +
+                  " scans (a few KB of them can cost minutes to decode)");
+    // The scan's data: up to the next marker (0xFF not followed by a stuffed 0, a restart marker or fill).
+    while (i + 1 < n) {
+      const auto* f = static_cast<const uint8_t*>(std::memchr(p + i, 0xFF, n - i - 1));
+      if (!f) return;
+      i = size_t(f - p);
+      const uint8_t x = p[i + 1];
+      if (x == 0x00 || (x >= 0xD0 && x <= 0xD7)) {
+        i += 2;
+      } else if (x == 0xFF) {
+        ++i;
+      } else {
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
+
+void check_jpeg_scans(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || st.st_size < 4) {
+    ::close(fd);
+    return;
+  }
+  void* m = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (m == MAP_FAILED) return;
+  struct Unmap {
+    void* m;
+    size_t n;
+    ~Unmap() { ::munmap(m, n); }
+  } unmap{m, size_t(st.st_size)};
+  walk_jpeg(static_cast<const uint8_t*>(m), size_t(st.st_size), path);
+}
+
+void check_jpeg_scans(const void* data, size_t size, const std::string& name) {
+  walk_jpeg(static_cast<const uint8_t*>(data), size, name);
+}
 
 void check_png_chunks(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -305,6 +371,7 @@ Info read_info(const std::string& path, const Limits& limits) {
     throw Error(path + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
   }
   if (format_of(loader) == "png") check_png_chunks(path);
+  if (format_of(loader) == "jpeg") check_jpeg_scans(path);
   try {
     auto im = vips::VImage::new_from_file(path.c_str(), vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
     Info info = info_of(im, format_of(loader));
@@ -336,6 +403,7 @@ Decoded decode_buffer(const void* data, size_t size, const std::string& name, co
     throw Error(name + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
   }
   if (format_of(loader) == "png") check_png_chunks(data, size, name);
+  if (format_of(loader) == "jpeg") check_jpeg_scans(data, size, name);
   try {
     auto header = vips::VImage::new_from_buffer(data, size, "");
     Info info = info_of(header, format_of(loader));

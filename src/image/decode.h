@@ -55,6 +55,13 @@ constexpr uint64_t kPngChunkMax = 16u << 20, kPngMetadataMax = 64u << 20;
 void check_png_chunks(const std::string& path);
 void check_png_chunks(const void* data, size_t size, const std::string& name);
 
+// A progressive JPEG of more than kJpegMaxScans scans is refused, as TurboJPEG's TJFLAG_LIMITSCANS refuses it on
+// the JPEG fast path (image/jpeg_fast.h): libvips' decoder has no such limit. The scans are counted from the
+// markers; read_info and decode_buffer check it. Throws Error (permanent).
+constexpr int kJpegMaxScans = 500;
+void check_jpeg_scans(const std::string& path);
+void check_jpeg_scans(const void* data, size_t size, const std::string& name);
+
 // For a program's start, before it starts threads: libvips' optional format modules (HEIF among them) are then
 // loaded the first time a file needs one, and no environment variable is changed later, while other threads may
 // read the environment. Reading works without it: libvips then sets that variable itself when it starts.

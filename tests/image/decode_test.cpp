@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "image/metadata.h"
+#include "pdq/pdq_test_util.h"
 #include "support/cli.h"
 
 using dr::image::decode;
@@ -127,6 +128,38 @@ TEST(Decode, PngMetadataChunksHaveALimit) {
   refused([&] { dr::image::decode_buffer(big.data(), big.size(), "big", {}); }, "tEXt chunk of 17 MiB");
   refused([&] { dr::image::read_info(dir / "many.png"); }, "more than 64 MiB of metadata");
   EXPECT_NE(dr::image::read_metadata(dir / "big.png").error.find("tEXt chunk of 17 MiB"), std::string::npos);
+}
+
+// A progressive JPEG of more than 500 scans is refused from its markers before libvips decodes it (libvips has no
+// scan limit; a few KB of scans can cost minutes), with the same limit as the JPEG fast path. Its own scans decode.
+TEST(Decode, JpegScansHaveALimit) {
+  std::vector<uint8_t> px(96 * 64 * 3);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = uint8_t(i * 7 % 251);
+  const auto prog = dr::testing::encode_jpeg(px, 96, 64, 3, 90, TJSAMP_420, true);
+  const std::string jpeg(prog.begin(), prog.end());
+  EXPECT_EQ(dr::image::decode_buffer(jpeg.data(), jpeg.size(), "progressive", {}).rgb.width, 96);
+  // Its last scan, again and again.
+  const size_t last = jpeg.rfind("\xff\xda"), end = jpeg.rfind("\xff\xd9");
+  ASSERT_NE(last, std::string::npos);
+  std::string many = jpeg.substr(0, end);
+  for (int i = 0; i < 600; ++i) many += jpeg.substr(last, end - last);
+  many += "\xff\xd9";
+  TempDir dir;
+  dr::test::write_file(dir / "scans.jpg", many);
+  for (auto f : {+[](const std::string&path, const std::string&) { decode(path); },
+                 +[](const std::string&, const std::string&bytes) {
+                   dr::image::decode_buffer(bytes.data(), bytes.size(), "scans.jpg", {});
+                 }}) {
+    try {
+      f(dir / "scans.jpg", many);
+      ADD_FAILURE() << "600 scans decoded";
+    } catch (const dr::image::Error& e) {
+      EXPECT_TRUE(e.permanent());
+      EXPECT_NE(std::string(e.what()).find("scans.jpg: the progressive JPEG has more than 500 scans"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 // warm_up() runs once per process, from any thread, beside decodes, and leaves no error behind for them.

@@ -162,6 +162,37 @@ TEST(Decode, JpegScansHaveALimit) {
   }
 }
 
+// A 16x16 TIFF that declares 18928x18928 tiles (a gigabyte each, RGB): libvips refuses the tile size from the header
+// before it allocates a tile, and darkroom says so in its sentence. (A HEIC's tiles are libheif's to bound.)
+TEST(Decode, TiffWithHugeTilesIsRefusedBeforeAllocating) {
+  auto u16 = [](uint16_t v) { return std::string{char(v & 0xff), char(v >> 8)}; };
+  auto u32 = [](uint32_t v) {
+    return std::string{char(v & 0xff), char(v >> 8 & 0xff), char(v >> 16 & 0xff), char(v >> 24)};
+  };
+  struct Tag {
+    uint16_t tag, type;
+    uint32_t count, value;
+  };
+  const uint32_t tile = 18928, n = 11, bps = 8 + 2 + n * 12 + 4, data = bps + 6;
+  const Tag tags[] = {{256, 3, 1, 16},   {257, 3, 1, 16},   {258, 3, 3, bps}, {259, 3, 1, 1},
+                      {262, 3, 1, 2},    {277, 3, 1, 3},    {284, 3, 1, 1},   {322, 4, 1, tile},
+                      {323, 4, 1, tile}, {324, 4, 1, data}, {325, 4, 1, 1000}};
+  std::string tiff = "II*" + std::string(1, '\0') + u32(8) + u16(uint16_t(n));
+  for (const auto& t : tags)
+    tiff += u16(t.tag) + u16(t.type) + u32(t.count) +
+            (t.type == 3 && t.count == 1 ? u16(uint16_t(t.value)) + u16(0) : u32(t.value));
+  tiff += u32(0) + u16(8) + u16(8) + u16(8) + std::string(1000, '\0');
+  TempDir dir;
+  dr::test::write_file(dir / "tiles.tif", tiff);
+  try {
+    decode(dir / "tiles.tif");
+    FAIL() << "decoded";
+  } catch (const dr::image::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tiles.tif: tiff2vips: tile size out of range"), std::string::npos)
+        << e.what();
+  }
+}
+
 // warm_up() runs once per process, from any thread, beside decodes, and leaves no error behind for them.
 TEST(Decode, WarmUpBesideDecodesChangesNothing) {
   const auto before = decode(dr::test::opencv_sample("messi5.jpg"));

@@ -400,6 +400,19 @@ TEST(LibraryCli, AddWhileWorkRunsAndSigtermEndsIt) {
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
 }
 
+// A library of four sample photos and fruits.jpg as `odd_name`, with these settings, the pdq task queued.
+std::string four_photos_and(const TempDir& dir, const std::string& odd_name, const std::string& settings) {
+  const std::string lib = dir / "lib";
+  fs::create_directories(dir / "photos");
+  for (auto name : {"coffee.png", "camera.png", "astronaut.png", "chelsea.png"})
+    fs::copy_file(dr::test::skimage_sample(name), dir / ("photos/" + std::string(name)));
+  fs::copy_file(dr::test::opencv_sample("fruits.jpg"), dir / ("photos/" + odd_name));
+  EXPECT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
+  dr::test::write_file(lib + "/settings.json", settings);
+  EXPECT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dir / "photos"}).exit_code, 0);
+  return lib;
+}
+
 }  // namespace
 
 // A photo whose decoder crashes the worker process (the test build's DARKROOM_TEST_CRASH_ON): each crash is recorded
@@ -407,14 +420,7 @@ TEST(LibraryCli, AddWhileWorkRunsAndSigtermEndsIt) {
 // reason, and every other photo is done. Killed from outside instead, a worker's photos would not count it.
 TEST(LibraryCli, APhotoThatCrashesItsWorkerEndsDeadAndTheOthersGoOn) {
   TempDir dir;
-  std::string lib = dir / "lib";
-  fs::create_directories(dir / "photos");
-  for (auto name : {"coffee.png", "camera.png", "astronaut.png", "chelsea.png"})
-    fs::copy_file(dr::test::skimage_sample(name), dir / ("photos/" + std::string(name)));
-  fs::copy_file(dr::test::opencv_sample("fruits.jpg"), dir / "photos/crasher.jpg");
-  ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
-  dr::test::write_file(lib + "/settings.json", R"({"queue": {"max_attempts": 3}})");
-  ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dir / "photos"}).exit_code, 0);
+  const std::string lib = four_photos_and(dir, "crasher.jpg", R"({"queue": {"max_attempts": 3}})");
   int crashes = 0;
   for (int run = 0; run < 8; ++run) {
     auto w = dr_lib(lib, {"work", "--until-idle", "--threads", "2"}, {"DARKROOM_TEST_CRASH_ON=crasher"});
@@ -440,15 +446,8 @@ TEST(LibraryCli, APhotoThatCrashesItsWorkerEndsDeadAndTheOthersGoOn) {
 // _Exit). Without the limit the run would never end (the test's timeout).
 TEST(LibraryCli, APhotoThatHangsIsAbandonedAtTheTimeLimitAndEndsDead) {
   TempDir dir;
-  std::string lib = dir / "lib";
-  fs::create_directories(dir / "photos");
-  for (auto name : {"coffee.png", "camera.png", "astronaut.png", "chelsea.png"})
-    fs::copy_file(dr::test::skimage_sample(name), dir / ("photos/" + std::string(name)));
-  fs::copy_file(dr::test::opencv_sample("fruits.jpg"), dir / "photos/hanger.jpg");
-  ASSERT_EQ(dr_lib(lib, {"init"}).exit_code, 0);
-  dr::test::write_file(lib + "/settings.json",
-                       R"({"queue": {"max_attempts": 2, "backoff_ms": 100, "job_time_limit_seconds": 1}})");
-  ASSERT_EQ(dr_lib(lib, {"add", "--tasks", "pdq", dir / "photos"}).exit_code, 0);
+  const std::string lib = four_photos_and(
+      dir, "hanger.jpg", R"({"queue": {"max_attempts": 2, "backoff_ms": 100, "job_time_limit_seconds": 1}})");
   auto w = dr_lib(lib, {"--json", "work", "--until-idle", "--threads", "1"}, {"DARKROOM_TEST_HANG_ON=hanger"});
   ASSERT_EQ(w.exit_code, 0) << w.err;
   auto summary = json_of(w);

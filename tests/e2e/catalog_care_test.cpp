@@ -130,7 +130,9 @@ TEST(CatalogCare, ADamagedCatalogGivesASentenceNeverACrash) {
         EXPECT_TRUE(r.exit_code == 0 || (r.exit_code == 1 && r.out.find("damaged: ") != std::string::npos))
             << what << ": " << r.out << r.err;
       } else if (r.exit_code != 0) {
-        EXPECT_NE(r.err.find("darkroom: "), std::string::npos) << what << ": " << args[0] << " exit " << r.exit_code << "\n" << r.err.substr(0, 3000);
+        EXPECT_NE(r.err.find("darkroom: "), std::string::npos)
+            << what << ": " << args[0] << " exit " << r.exit_code << "\n"
+            << r.err.substr(0, 3000);
       }
       fs::remove_all(dir / ("b-" + what));
     }

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -245,12 +244,12 @@ void start_vips() { init_vips(); }
 
 namespace {
 
-// Walks a PNG's chunks: header(offset, 8 bytes) reads the length and type at an offset (false past the end).
-void walk_png(const std::function<bool(uint64_t, uint8_t*)>& header, const std::string& name) {
-  uint8_t h[8];
-  if (!header(0, h) || std::memcmp(h, "\x89PNG\r\n\x1a\n", 8) != 0) return;
+// Walks a PNG's chunks from their headers (length and type), skipping their data.
+void walk_png(const uint8_t* p, size_t n, const std::string& name) {
+  if (n < 8 || std::memcmp(p, "\x89PNG\r\n\x1a\n", 8) != 0) return;
   uint64_t off = 8, metadata = 0;
-  while (header(off, h)) {
+  while (off <= n && n - off >= 8) {
+    const uint8_t* h = p + off;
     const uint64_t length = uint64_t(h[0]) << 24 | uint64_t(h[1]) << 16 | uint64_t(h[2]) << 8 | h[3];
     const std::string type(reinterpret_cast<const char*>(h + 4), 4);
     if (type == "IEND" || length > 0x7fffffffu) return;  // a length out of range is the decoder's to refuse
@@ -315,15 +314,16 @@ void walk_jpeg(const uint8_t* p, size_t n, const std::string& name) {
 
 }  // namespace
 
-void check_jpeg_scans(const std::string& path) {
+namespace {
+
+// Runs walk over the file's bytes, mapped (only the pages it touches are read). A file that cannot be opened or
+// mapped is left to the decoder, which says why.
+void walk_file(const std::string& path, void (*walk)(const uint8_t*, size_t, const std::string&)) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   struct stat st;
-  if (::fstat(fd, &st) != 0 || st.st_size < 4) {
-    ::close(fd);
-    return;
-  }
-  void* m = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  void* m = MAP_FAILED;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) m = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (m == MAP_FAILED) return;
   struct Unmap {
@@ -331,32 +331,18 @@ void check_jpeg_scans(const std::string& path) {
     size_t n;
     ~Unmap() { ::munmap(m, n); }
   } unmap{m, size_t(st.st_size)};
-  walk_jpeg(static_cast<const uint8_t*>(m), size_t(st.st_size), path);
+  walk(static_cast<const uint8_t*>(m), size_t(st.st_size), path);
 }
 
+}  // namespace
+
+void check_jpeg_scans(const std::string& path) { walk_file(path, walk_jpeg); }
 void check_jpeg_scans(const void* data, size_t size, const std::string& name) {
   walk_jpeg(static_cast<const uint8_t*>(data), size, name);
 }
-
-void check_png_chunks(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;  // the decoder says why
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  walk_png([&](uint64_t off, uint8_t* h) { return ::pread(fd, h, 8, off_t(off)) == 8; }, path);
-}
-
+void check_png_chunks(const std::string& path) { walk_file(path, walk_png); }
 void check_png_chunks(const void* data, size_t size, const std::string& name) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  walk_png(
-      [&](uint64_t off, uint8_t* h) {
-        if (off > size || size - off < 8) return false;
-        std::memcpy(h, p + off, 8);
-        return true;
-      },
-      name);
+  walk_png(static_cast<const uint8_t*>(data), size, name);
 }
 
 Info read_info(const std::string& path, const Limits& limits) {
@@ -370,11 +356,12 @@ Info read_info(const std::string& path, const Limits& limits) {
     vips_error_clear();
     throw Error(path + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
   }
-  if (format_of(loader) == "png") check_png_chunks(path);
-  if (format_of(loader) == "jpeg") check_jpeg_scans(path);
+  const std::string format = format_of(loader);
+  if (format == "png") check_png_chunks(path);
+  if (format == "jpeg") check_jpeg_scans(path);
   try {
     auto im = vips::VImage::new_from_file(path.c_str(), vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
-    Info info = info_of(im, format_of(loader));
+    Info info = info_of(im, format);
     check_limits(info, path, limits);
     return info;
   } catch (const vips::VError& e) {
@@ -402,11 +389,12 @@ Decoded decode_buffer(const void* data, size_t size, const std::string& name, co
     vips_error_clear();
     throw Error(name + ": not an image in a format darkroom reads (JPEG, PNG, WebP, HEIC/HEIF, TIFF, GIF)");
   }
-  if (format_of(loader) == "png") check_png_chunks(data, size, name);
-  if (format_of(loader) == "jpeg") check_jpeg_scans(data, size, name);
+  const std::string format = format_of(loader);
+  if (format == "png") check_png_chunks(data, size, name);
+  if (format == "jpeg") check_jpeg_scans(data, size, name);
   try {
     auto header = vips::VImage::new_from_buffer(data, size, "");
-    Info info = info_of(header, format_of(loader));
+    Info info = info_of(header, format);
     check_limits(info, name, opts.limits);
     auto im = vips::VImage::new_from_buffer(data, size, "", load_options(info.format, info, opts.max_side));
     return finish(im, info, opts);

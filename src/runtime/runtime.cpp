@@ -1,6 +1,7 @@
 #include "runtime/runtime.h"
 
 #include <dlfcn.h>
+#include <onnxruntime_session_options_config_keys.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -275,6 +276,11 @@ std::string nvidia_driver_version(const std::string& line) {
   return line;
 }
 
+namespace {
+std::mutex live_mu;     // guards live_runtimes
+int live_runtimes = 0;  // Runtime objects alive in this process
+}  // namespace
+
 Runtime::Runtime(Options opts) : opts_(std::move(opts)) {
   OrtThreadingOptions* topts = nullptr;
   Ort::ThrowOnError(Ort::GetApi().CreateThreadingOptions(&topts));
@@ -284,9 +290,28 @@ Runtime::Runtime(Options opts) : opts_(std::move(opts)) {
   // One environment and one thread pool per process, shared by every session.
   env_ = std::make_unique<Ort::Env>(topts, ORT_LOGGING_LEVEL_ERROR, "darkroom");
   Ort::GetApi().ReleaseThreadingOptions(topts);
+  // One memory arena on the CPU for every session, not one each: an arena keeps the largest blocks it was ever asked
+  // for, so with one per model a process held the sum of every model's largest run (the text detector's, whose input
+  // follows each photo's shape, the largest). Shared, the arena holds what the runs in flight together needed at most:
+  // less memory, and it stops growing early in a long run (BENCHMARKS.md, "Long runs"). ONNX Runtime's environment is
+  // one per process, and registering an arena replaces the one before for the sessions made after: a Runtime made while
+  // another lives shares its arena.
+  std::lock_guard lock(live_mu);
+  if (live_runtimes++ > 0) return;
+  try {
+    env_->CreateAndRegisterAllocator(Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault),
+                                     Ort::ArenaCfg(0, -1, -1, -1));  // ONNX Runtime's defaults
+  } catch (const Ort::Exception& e) {
+    // Then each session makes an arena of its own, as before.
+    spdlog::warn("no shared CPU memory arena for the models: {}", e.what());
+  }
 }
 
 Runtime::~Runtime() {
+  {
+    std::lock_guard lock(live_mu);
+    --live_runtimes;
+  }
   sessions_.clear();
   cuda_devices_.clear();
 }
@@ -379,6 +404,7 @@ Ort::SessionOptions Runtime::session_options(bool on_gpu) {
   // of `work` with every default model on 12-MP photos, two threads: 711-720 MB with patterns, 553-591 MB without,
   // at the same speed within the noise (BENCHMARKS.md, "Memory").
   if (!on_gpu) so.DisableMemPattern();
+  if (!on_gpu) so.AddConfigEntry(kOrtSessionOptionsConfigUseEnvAllocators, "1");  // the shared arena (Runtime())
   // ONNX Runtime's own per-node timings, one JSON file per session (a file name prefix): for finding where time goes.
   if (const char* prefix = std::getenv("DARKROOM_ORT_PROFILE"); prefix && *prefix) so.EnableProfiling(prefix);
   if (on_gpu && !fault("fake-gpu")) {
@@ -830,6 +856,17 @@ size_t gpu_batch(size_t n, size_t most) {
   size_t b = 1;
   while (b < n && b < most) b *= 2;
   return std::max(std::min(b, most), n);
+}
+
+std::optional<Session::ArenaStats> Session::cpu_arena() const {
+  std::lock_guard lock(mu_);
+  if (!cpu_) return std::nullopt;
+  auto stats = Ort::Allocator(*cpu_, Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault)).GetStats();
+  auto count = [&](const char* key) -> uint64_t {
+    const char* v = stats.GetValue(key);
+    return v ? std::strtoull(v, nullptr, 10) : 0;
+  };
+  return ArenaStats{count("TotalAllocated"), count("InUse"), count("MaxInUse"), count("NumAllocs")};
 }
 
 bool Session::int8() const {

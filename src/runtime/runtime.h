@@ -119,6 +119,16 @@ class Session {
   // canvas, batches padded to gpu_batch(). BENCHMARKS.md, "The GPU path".
   bool on_gpu() const;
 
+  // The counters of the memory arena its CPU runs draw from, which every CPU session of the process shares (see
+  // Runtime()); nullopt while it has no CPU session.
+  struct ArenaStats {
+    uint64_t reserved = 0;     // bytes the arena holds from the system
+    uint64_t in_use = 0;       // of them, handed out now
+    uint64_t most_in_use = 0;  // the most ever handed out at once
+    uint64_t allocations = 0;  // blocks handed out so far
+  };
+  std::optional<ArenaStats> cpu_arena() const;
+
   // Runs with inputs in input_names() order; returns every output in output_names() order. An error on the GPU
   // re-runs this inference on the CPU and moves the model to the CPU for good (logged once).
   std::vector<Ort::Value> run(std::vector<Ort::Value>& inputs);

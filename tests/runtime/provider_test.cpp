@@ -374,3 +374,48 @@ TEST(Probe, ACachedCpuVerdictLoadsNoGpu) {
     EXPECT_EQ(second.gpu_looked_for(), !slow);
   }
 }
+
+// Every CPU session draws its tensors from one arena that the process shares (an arena per session held the sum of
+// each model's largest run for good): one model's arena counters count the runs of another, and of a session of a
+// second Runtime made while the first lives.
+TEST(Runtime, EveryCpuSessionDrawsFromOneSharedArena) {
+  OneModel m(/*with_text_detector=*/true);
+  dr::runtime::Options o;
+  o.device = dr::runtime::DeviceRequest::parse("cpu");
+  o.threads = 1;
+  auto store = dr::runtime::ModelStore(m.dir.path(), dr::runtime::Manifest::load(m.dir.path()));
+  auto open = [&](dr::runtime::Runtime& rt, const char* id) {
+    auto& e = *store.manifest().find(id);
+    return rt.open(e, store.require(e), e.onnx().sha256);
+  };
+  auto run = [](dr::runtime::Session& s, int side) {
+    std::vector<float> pixels(size_t(3 * side * side), 0.5f);
+    std::vector<int64_t> shape = {1, 3, side, side};
+    auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    std::vector<Ort::Value> in;
+    in.push_back(Ort::Value::CreateTensor<float>(mem, pixels.data(), pixels.size(), shape.data(), shape.size()));
+    auto out = s.run(in);
+    EXPECT_GT(out[0].GetTensorTypeAndShapeInfo().GetElementCount(), 0u);
+  };
+  dr::runtime::Runtime rt(o);
+  auto faces = open(rt, "face-detector/yunet-n");
+  auto text = open(rt, "text-detector/ppocrv4-det");
+  run(*faces, 64);
+  auto after_faces = faces->cpu_arena();
+  ASSERT_TRUE(after_faces.has_value());
+  EXPECT_GT(after_faces->allocations, 0u);
+  EXPECT_EQ(text->cpu_arena()->allocations, after_faces->allocations);  // the text detector's arena counted them
+  run(*text, 96);
+  auto after_text = faces->cpu_arena();  // and the face detector's counts the text detector's run
+  EXPECT_GT(after_text->allocations, after_faces->allocations);
+  EXPECT_EQ(text->cpu_arena()->allocations, after_text->allocations);
+  EXPECT_GE(after_text->reserved, after_text->most_in_use);
+  EXPECT_GE(after_text->most_in_use, after_text->in_use);
+  EXPECT_GT(after_text->most_in_use, 0u);
+
+  dr::runtime::Runtime second(o);
+  auto text2 = open(second, "text-detector/ppocrv4-det");
+  run(*text2, 64);
+  EXPECT_GT(faces->cpu_arena()->allocations, after_text->allocations);
+  EXPECT_EQ(text2->cpu_arena()->allocations, faces->cpu_arena()->allocations);
+}

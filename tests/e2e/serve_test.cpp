@@ -440,9 +440,10 @@ TEST_F(ServeOwnLibrary, TheEventStreamShowsPhotosBeingAnalysed) {
   ASSERT_TRUE(server.started()) << server.err();
   std::string stream;
   std::thread listen([&] {
+    // Until the stream has shown the queue empty (or a minute, for a loaded machine).
     stream = dr::test::raw_exchange(
         server.port(), "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server.port()) + "\r\n\r\n",
-        12000);
+        60000, [](const std::string& s) { return s.find("\"pending_photos\":0") != std::string::npos; });
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   auto work = dr_lib(lib_, {"work", "--until-idle", "--threads", "1"});

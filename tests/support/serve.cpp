@@ -47,7 +47,8 @@ nlohmann::json HttpReply::json() const {
   return j;
 }
 
-std::string raw_exchange(int port, const std::string& bytes, int timeout_ms) {
+std::string raw_exchange(int port, const std::string& bytes, int timeout_ms,
+                         const std::function<bool(const std::string&)>& enough) {
   int fd = connect_local(port);
   if (fd < 0) return {};
   size_t sent = 0;
@@ -67,6 +68,7 @@ std::string raw_exchange(int port, const std::string& bytes, int timeout_ms) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n <= 0) break;
     out.append(buf, size_t(n));
+    if (enough && enough(out)) break;
   }
   ::close(fd);
   return out;

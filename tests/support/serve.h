@@ -3,6 +3,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -28,8 +29,10 @@ HttpReply http(int port, const std::string& method, const std::string& target,
 HttpReply http_get(int port, const std::string& target, std::map<std::string, std::string> headers = {});
 HttpReply http_post(int port, const std::string& target, const nlohmann::json& body,
                     std::map<std::string, std::string> headers = {});
-// Sends bytes as they are and returns what comes back until the server closes or `timeout_ms` passes.
-std::string raw_exchange(int port, const std::string& bytes, int timeout_ms = 5000);
+// Sends bytes as they are and returns what comes back until the server closes, `timeout_ms` passes or `enough` (when
+// given) says so of what came.
+std::string raw_exchange(int port, const std::string& bytes, int timeout_ms = 5000,
+                         const std::function<bool(const std::string&)>& enough = {});
 // Parses a raw HTTP response.
 HttpReply parse_reply(const std::string& raw);
 
